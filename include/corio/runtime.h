@@ -1,0 +1,142 @@
+/* corio runtime: the coroutine scheduler (G/M/P, after Go's runtime).
+ *
+ * Life cycle (one runtime per process at a time; init may follow shutdown):
+ *
+ *     corio_config_t cfg = CORIO_CONFIG_INIT;   // or zero it: zeros are defaults
+ *     corio_init(&cfg);
+ *     int status;
+ *     corio_main(my_main, arg, &status);         // runs until my_main returns
+ *     corio_shutdown();
+ *
+ * corio_main turns the calling thread into the first M and returns when the main
+ * coroutine returns. Like a Go program whose main returns, coroutines still parked
+ * or runnable at that point are abandoned: they never run again, and
+ * corio_shutdown releases their stacks and descriptors without unwinding them
+ * (resources they hold are not released for them). Threads blocked inside
+ * corio_syscall_enter/exit are waited for by corio_shutdown.
+ *
+ * Times are monotonic nanoseconds (corio_nanotime()). Deadlines are absolute.
+ */
+#ifndef CORIO_RUNTIME_H
+#define CORIO_RUNTIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "corio/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct corio_g corio_g_t; /* a coroutine; opaque */
+
+/* Stack policies. Guarded stacks cost two kernel mappings each (Linux allows
+ * about 65k mappings by default, so about 32k guarded stacks); unguarded stacks
+ * are carved from large reservations and scale to millions, but an overflow
+ * corrupts the neighbouring stack instead of faulting. */
+typedef enum corio_stack_policy {
+  CORIO_STACK_GUARDED = 0,
+  CORIO_STACK_UNGUARDED = 1
+} corio_stack_policy_t;
+
+/* The allocator for runtime objects (Gs, timers, channels, poll descriptors).
+ * Stacks always come from the OS. NULL members: the default (mimalloc where
+ * built with it, else the C library). */
+typedef struct corio_allocator {
+  void *(*malloc)(size_t size, void *ctx);
+  void *(*calloc)(size_t count, size_t size, void *ctx);
+  void (*free)(void *ptr, void *ctx);
+  void *ctx;
+} corio_allocator_t;
+
+typedef struct corio_config {
+  int procs;                       /* number of Ps; 0: $CORIO_PROCS, else the CPU count */
+  size_t stack_size;               /* default coroutine stack; 0: CORIO_DEFAULT_STACK */
+  corio_stack_policy_t stack_policy;
+  const corio_allocator_t *allocator; /* NULL: the default */
+} corio_config_t;
+
+#define CORIO_CONFIG_INIT {0, 0, CORIO_STACK_GUARDED, NULL}
+#define CORIO_DEFAULT_STACK ((size_t)256 * 1024)
+#define CORIO_MIN_STACK ((size_t)16 * 1024)
+#define CORIO_MAX_STACK ((size_t)1024 * 1024 * 1024)
+#define CORIO_MAX_PROCS 256
+
+typedef void (*corio_fn_t)(void *arg);
+typedef int (*corio_main_fn_t)(void *arg);
+
+/* Initialise the runtime. cfg may be NULL (all defaults).
+ * Errors: CORIO_EALREADY (already initialised), CORIO_EINVAL (procs < 0 or >
+ * CORIO_MAX_PROCS, stack size outside [CORIO_MIN_STACK, CORIO_MAX_STACK], bad
+ * policy, allocator missing malloc or free, $CORIO_PROCS not a number in range),
+ * CORIO_ENOMEM, or an OS error from creating the poller. */
+CORIO_API int corio_init(const corio_config_t *cfg);
+
+/* Run fn(arg) as the main coroutine on the calling thread and the runtime's
+ * other threads; return when it returns, storing its result in *exit_status
+ * (may be NULL). Errors: CORIO_ENOTINIT, CORIO_EALREADY (main already ran or is
+ * running; call corio_shutdown and corio_init again), CORIO_EINVAL (fn NULL),
+ * CORIO_ENOMEM, CORIO_EMAPLIMIT, OS errors from thread creation. */
+CORIO_API int corio_main(corio_main_fn_t fn, void *arg, int *exit_status);
+
+/* Release everything; see the life-cycle note above. Must not be called from a
+ * coroutine. Errors: CORIO_ENOTINIT, CORIO_EALREADY (corio_main still running). */
+CORIO_API int corio_shutdown(void);
+
+/* corio_init + corio_main + corio_shutdown. */
+CORIO_API int corio_run(const corio_config_t *cfg, corio_main_fn_t fn, void *arg, int *exit_status);
+
+/* Start fn(arg) as a new coroutine. Callable from a coroutine, from any other
+ * thread, and between corio_init and corio_main.
+ * Errors: CORIO_ENOTINIT, CORIO_EINVAL (fn NULL, bad stack size), CORIO_ESHUTDOWN
+ * (main has returned), CORIO_ENOMEM, CORIO_EMAPLIMIT (the kernel's mapping
+ * limit, see corio_stack_policy_t). */
+CORIO_API int corio_spawn(corio_fn_t fn, void *arg);
+/* As corio_spawn with an explicit stack size (0: the configured default). */
+CORIO_API int corio_spawn_stack(corio_fn_t fn, void *arg, size_t stack_size);
+
+/* Let other coroutines run. Errors: CORIO_ENOTCORO. */
+CORIO_API int corio_yield(void);
+
+/* Monotonic clock, nanoseconds. */
+CORIO_API int64_t corio_nanotime(void);
+
+/* Sleep ns nanoseconds (<= 0: just yield) / until an absolute time.
+ * Errors: CORIO_ENOTCORO. */
+CORIO_API int corio_sleep(int64_t ns);
+CORIO_API int corio_sleep_until(int64_t deadline);
+
+/* The running coroutine, or NULL on a thread that is not running one. */
+CORIO_API corio_g_t *corio_current(void);
+/* A small id, unique for the runtime's lifetime (main is 1). */
+CORIO_API uint64_t corio_g_id(const corio_g_t *g);
+
+/* gopark: park the running coroutine. After it has been switched out (its stack
+ * no longer in use), unlock(g, arg) runs on the scheduler; if it returns false
+ * the coroutine is made runnable again at once. unlock may be NULL. reason is a
+ * static string for diagnostics. Someone must later call corio_ready(g).
+ * Errors: CORIO_ENOTCORO. */
+typedef bool (*corio_unlock_fn_t)(corio_g_t *g, void *arg);
+CORIO_API int corio_park(corio_unlock_fn_t unlock, void *arg, const char *reason);
+
+/* goready: make a parked coroutine runnable. Callable from anywhere (a
+ * coroutine, a foreign thread, an unlock callback). Readying a coroutine that is
+ * not parked is a fatal runtime error, as in Go. */
+CORIO_API void corio_ready(corio_g_t *g);
+
+/* Bracket an OS call that may block: the P is handed to another thread if the
+ * call takes long (a monitor thread retakes it after about 20 us), so other
+ * coroutines keep running. Between the two calls do not use corio's blocking
+ * calls. Outside a coroutine both are no-ops returning CORIO_ENOTCORO. */
+CORIO_API int corio_syscall_enter(void);
+CORIO_API int corio_syscall_exit(void);
+
+/* The number of Ps of the running runtime (0 when not initialised). */
+CORIO_API int corio_procs(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,87 @@
+/* Internal scheduler interface for the other runtime layers (sync primitives,
+ * netpoll). Nothing here is public; embedders use corio/runtime.h.
+ *
+ * Context rules:
+ * - "coroutine context": code running on a G's stack (corio__getg() != NULL).
+ * - "scheduler context": an M's own thread stack (timer callbacks, unlock
+ *   callbacks of corio__park, netpoll delivery). No parking there.
+ * - corio__lock_t is a short OS-level lock (futex / SRW); it blocks the thread,
+ *   never parks a coroutine. Hold it only for a few instructions' worth of work.
+ */
+#ifndef CORIO_SCHED_H
+#define CORIO_SCHED_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "corio/runtime.h"
+
+/* ---- allocation (runtime/alloc.c): every runtime object goes through here ---- */
+void *corio__malloc(size_t size);
+void *corio__calloc(size_t count, size_t size); /* zeroed; overflow-checked */
+void corio__free(void *ptr);
+
+/* ---- fatal errors: a broken invariant, like Go's throw ---- */
+_Noreturn void corio__throw(const char *msg);
+
+/* ---- short OS locks ---- */
+typedef struct corio__lock {
+  _Atomic uint32_t state; /* 0 unlocked, 1 locked, 2 locked with sleepers */
+} corio__lock_t;
+#define CORIO__LOCK_INIT {0}
+void corio__lock(corio__lock_t *l);
+void corio__unlock(corio__lock_t *l);
+
+/* ---- the running coroutine ----
+ * Never inlined: a coroutine may resume on another thread, and a compiler may
+ * keep a thread-local address computed before a switch (see DESIGN.md). */
+corio_g_t *corio__getg(void);
+
+/* Go's gp.param: a pointer the waker hands to the parked G (channels and select
+ * use it to say which case fired). Read and written under the owner's lock. */
+void *corio__g_param(corio_g_t *g);
+void corio__g_set_param(corio_g_t *g, void *p);
+
+/* Same as corio_park / corio_ready; corio__park must be called on a G. */
+void corio__park(corio_unlock_fn_t unlock, void *arg, const char *reason);
+void corio__ready(corio_g_t *g);
+
+/* An intrusive list of Gs (through the G's scheduler link). */
+typedef struct corio__glist {
+  corio_g_t *head;
+  corio_g_t *tail;
+  int n;
+} corio__glist_t;
+void corio__glist_push(corio__glist_t *l, corio_g_t *g);
+/* Make every G of the list runnable (each must be parked) and empty the list. */
+void corio__inject_glist(corio__glist_t *l);
+
+/* ---- timers ----
+ * Per-P heaps. fn(arg, seq) runs in scheduler context on some M once the
+ * monotonic clock reaches when; it must not block (corio__ready and short locks
+ * are fine). A timer's memory must stay valid while it is armed and while its
+ * callback may run: owners that stop a timer and free it must make the callback
+ * tolerate a late call (netpoll checks seq) or not free it.
+ */
+typedef void (*corio__timer_fn)(void *arg, uintptr_t seq);
+typedef struct corio__timer {
+  int64_t when;
+  corio__timer_fn fn;
+  void *arg;
+  uintptr_t seq;
+  struct corio__p *_Atomic heap; /* the P whose heap holds it, NULL when not armed */
+  int32_t idx;                   /* index in that heap, guarded by the heap's lock */
+} corio__timer_t;
+
+void corio__timer_init(corio__timer_t *t, corio__timer_fn fn, void *arg);
+/* Arm or move the timer (when: absolute monotonic ns; seq is passed to fn). */
+void corio__timer_reset(corio__timer_t *t, int64_t when, uintptr_t seq);
+/* Disarm. true: it was armed and now will not fire; false: it was not armed, or
+ * has already fired or is firing. */
+bool corio__timer_stop(corio__timer_t *t);
+
+int64_t corio__nanotime(void);
+
+#endif
