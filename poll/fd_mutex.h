@@ -1,0 +1,56 @@
+/* poll/fd_mutex.h: the FD's reference count and its read and write locks, in
+ * one 64-bit word (after Go's internal/poll fdMutex).
+ *
+ * Every operation on an FD holds a reference for its duration; a read also
+ * holds the read lock, a write the write lock, so that at most one read and
+ * one write run at a time while closing and deadline changes stay concurrent.
+ * Close sets the closed bit: from then on every lock and incref fails, every
+ * waiter is woken and fails, and the FD is destroyed by whoever drops the
+ * last reference.
+ *
+ * The functions return 0, CORIO_ECLOSING (the closed bit is set; the FD layer
+ * turns it into the file or network flavour) or CORIO_ETOOMANY (a count would
+ * pass 2^20 - 1; the word is left unchanged rather than wrapped). rwlock may
+ * also return what the semaphore returns (CORIO_ENOTCORO off a coroutine);
+ * it has then given its waiter slot back.
+ */
+#ifndef CORIO_POLL_FD_MUTEX_H
+#define CORIO_POLL_FD_MUTEX_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct corio__fd_mutex {
+  _Atomic uint64_t state; /* layout in fd_mutex.c */
+  uint32_t rsema;         /* readers waiting for the read lock sleep here */
+  uint32_t wsema;         /* writers waiting for the write lock sleep here */
+} corio__fd_mutex_t;
+
+#define CORIO__FD_MUTEX_INIT {0, 0, 0}
+
+/* Take a reference (for operations that need neither lock). */
+int corio__fdmu_incref(corio__fd_mutex_t *mu);
+/* Take a reference and set the closed bit, waking every waiter. CORIO_ECLOSING
+ * when already closed (a second close). */
+int corio__fdmu_incref_and_close(corio__fd_mutex_t *mu);
+/* Drop a reference. true when the FD is closed and this was the last
+ * reference: the caller must destroy it. */
+bool corio__fdmu_decref(corio__fd_mutex_t *mu);
+/* Take the read (read == true) or write lock and a reference, sleeping while
+ * another holds the lock. */
+int corio__fdmu_rwlock(corio__fd_mutex_t *mu, bool read);
+/* Release the lock and the reference; wakes one waiter if any. true as for
+ * decref. */
+bool corio__fdmu_rwunlock(corio__fd_mutex_t *mu, bool read);
+
+/* For tests: the field widths, and a view of the counts. */
+#define CORIO__FDMU_COUNT_BITS 20
+#define CORIO__FDMU_COUNT_MAX ((1u << CORIO__FDMU_COUNT_BITS) - 1)
+typedef struct corio__fdmu_view {
+  bool closed, rlocked, wlocked;
+  uint32_t refs, rwait, wwait;
+} corio__fdmu_view_t;
+corio__fdmu_view_t corio__fdmu_view(corio__fd_mutex_t *mu);
+
+#endif
