@@ -52,5 +52,7 @@ typedef struct corio__fdmu_view {
   uint32_t refs, rwait, wwait;
 } corio__fdmu_view_t;
 corio__fdmu_view_t corio__fdmu_view(corio__fd_mutex_t *mu);
+/* For tests: overwrite the word (e.g. preset a count near its limit). */
+void corio__fdmu_set_view(corio__fd_mutex_t *mu, const corio__fdmu_view_t *v);
 
 #endif

@@ -1,0 +1,39 @@
+/* poll/fd_unix.h: FD operations that only Unix has (sockets and vectors on a
+ * descriptor, blocking mode). Included by os/file_unix.c, by Unix tests and,
+ * later, by the Unix network layer. */
+#ifndef CORIO_POLL_FD_UNIX_H
+#define CORIO_POLL_FD_UNIX_H
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "fd.h"
+
+/* readv: one read into iov[0..n), waiting for data. The count, CORIO_EEOF
+ * (zero bytes into a non-empty vector, stream kinds), 0 for an empty vector,
+ * or an error as corio__fd_read. */
+ptrdiff_t corio__fd_readv(corio__fd_t *fd, const struct iovec *iov, int n);
+/* writev: write every byte of iov[0..n) (the array itself is not modified).
+ * Returns the total, or as corio__fd_write. */
+ptrdiff_t corio__fd_writev(corio__fd_t *fd, const struct iovec *iov, int n);
+
+/* Accept a connection on a listening socket: *newfd receives a descriptor
+ * that is non-blocking and close-on-exec; sa / salen may be NULL. Retries
+ * EINTR and ECONNABORTED. 0, the closing error, CORIO_ETIMEOUT (read
+ * deadline) or an OS error. */
+int corio__fd_accept(corio__fd_t *fd, struct sockaddr *sa, socklen_t *salen, int *newfd);
+
+/* Connect a non-blocking socket, parking until the connection is made or
+ * fails (the write deadline applies). 0, the closing error, CORIO_ETIMEOUT,
+ * or the OS's connect error (ECONNREFUSED ...). */
+int corio__fd_connect(corio__fd_t *fd, const struct sockaddr *sa, socklen_t salen);
+
+/* Park until the descriptor is writable (Go's WaitWrite). */
+int corio__fd_wait_write(corio__fd_t *fd);
+
+/* Put the descriptor in blocking mode for good: later operations block their
+ * thread (with the P handed on), deadlines are cleared and setting one fails
+ * with CORIO_ENODEADLINE. 0, the closing error, or fcntl's error. */
+int corio__fd_set_blocking(corio__fd_t *fd);
+
+#endif
