@@ -1,43 +1,62 @@
 /* runtime/netpoll: poll descriptors over one OS backend.
  *
+ * ---- Life of the poller (netpoll.c) ----
+ *   int  corio__netpoll_init(void)
+ *        Create the poller. Called once by corio_init (again after a
+ *        corio_shutdown). 0 or a negative corio error.
+ *   void corio__netpoll_fini(void)
+ *        Destroy the poller and free every poll descriptor; called by
+ *        corio_shutdown after every M has stopped and after the timer heaps
+ *        were dropped (a descriptor's deadline timers live inside it).
+ * Both call the backend's corio__netpoll_backend_init / _fini below.
+ *
  * ---- Backend contract (netpoll_epoll.c, netpoll_windows.c) ----
  * Each backend defines, with these exact names:
  *
- *   int  corio__netpoll_init(void)
- *        Create the poller (epoll instance + eventfd; completion port). Called
- *        once by corio_init. 0 or a negative corio error.
- *   void corio__netpoll_fini(void)
- *        Destroy it; called by corio_shutdown after every M has stopped.
+ *   int  corio__netpoll_backend_init(void)
+ *        Create the epoll instance and its eventfd / the completion port.
+ *   void corio__netpoll_backend_fini(void)
+ *        Close them. No M is running.
  *   int  corio__netpoll_open(uintptr_t handle, corio__pd_t *pd)
- *        Register handle (fd / HANDLE / SOCKET) for pd. epoll: edge-triggered
- *        EPOLLIN|EPOLLOUT|EPOLLRDHUP, once, with pd as the event's data. IOCP:
- *        associate with the port under a key naming pd and its sequence.
+ *        Register handle (fd / HANDLE / SOCKET) for pd, once, for the life of
+ *        pd. epoll: edge-triggered EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET with pd
+ *        and its sequence (corio__pd_tagged) as the event's data. IOCP:
+ *        associate with the port under a key naming pd, its sequence and the
+ *        I/O source. 0 or a negative corio error (the OS's).
  *   int  corio__netpoll_close(uintptr_t handle)
- *        Unregister (epoll: EPOLL_CTL_DEL; IOCP: nothing, the key's sequence
- *        makes late packets harmless).
+ *        Unregister (epoll: EPOLL_CTL_DEL; IOCP: nothing, a handle stays on
+ *        its port and the key's sequence makes late packets harmless).
+ *        Called by corio__pd_close; the handle must still be open.
  *   void corio__netpoll(int64_t delay, corio__glist_t *out)
  *        delay < 0: block until an event or a break; delay == 0: poll without
- *        blocking; delay > 0: block at most delay nanoseconds. Append to out
- *        every G made runnable by the events (through corio__netpoll_ready).
- *        Called by one M at a time for blocking polls; it may return early.
+ *        blocking; delay > 0: block at most delay nanoseconds (at the best
+ *        resolution the OS offers). Append to out every G made runnable by the
+ *        events; the caller makes them runnable (corio__inject_glist). Blocking
+ *        polls are made by one M at a time; nonblocking ones by any M at any
+ *        time. It may return early (a signal, a break, a coarse OS timeout);
+ *        the caller recomputes its delay. Does nothing before init.
  *   void corio__netpoll_break(void)
- *        Wake a blocked corio__netpoll. Callable from any thread; a burst of
- *        breaks before the poller wakes costs one wake-up.
+ *        Wake a blocked corio__netpoll (or make the next blocking one return at
+ *        once). Callable from any thread; a burst of breaks before the poller
+ *        wakes costs one wake-up.
  *   bool corio__netpoll_is_poll_fd(uintptr_t handle)
  *        True for the poller's own handles (so user code can't close them).
  *
- * The backend reports what the OS said with
- *   corio__netpoll_ready(pd, mode, out)      mode: 'r', 'w' or 'r'+'w'
- * and, for an error condition on the handle (EPOLLERR), sets the event-error
- * flag with corio__pd_set_event_err(pd, seq) before readying.
+ * A backend reports what the OS said about a registered handle with
+ *   corio__netpoll_ready_tagged(pd, tag, tag_bits, mode, everr, out)
+ * which drops the event when pd was closed (and perhaps reused) since the
+ * handle was registered, sets or clears the event-error flag (everr: epoll
+ * reported only EPOLLERR) and readies the waiters of mode: 'r', 'w' or 'r'+'w'.
  *
  * ---- Poll descriptors (netpoll.c), used by poll/ ----
- * A pd has a read and a write waiter slot, deadlines, a closing flag, an
- * event-error flag and a sequence number bumped on reuse. Descriptors are
+ * A pd has a read and a write waiter slot, deadlines (absolute monotonic
+ * nanoseconds) whose timers can move while a coroutine waits, a closing flag,
+ * an event-error flag and a sequence number bumped on reuse. Descriptors are
  * type-stable: they are cached and never returned to the allocator while the
  * runtime runs, since the OS may still report on a closed one.
  * mode arguments are 'r', 'w', or 'r'+'w' (both; set_deadline only).
- * is_file selects the flavour of the closing error (file vs network).
+ * Only one coroutine may wait on a pd in a given mode at a time (the poll
+ * layer's read / write locks ensure it); a second one is a fatal error.
  */
 #ifndef CORIO_NETPOLL_H
 #define CORIO_NETPOLL_H
@@ -57,29 +76,83 @@ enum {
   CORIO__POLL_ERR_NOT_POLLABLE = 3,/* the handle is not on the poller (event error) */
 };
 
-/* Backend contract (see above). */
+/* Poller life (netpoll.c, see above). */
 int corio__netpoll_init(void);
 void corio__netpoll_fini(void);
+
+/* Backend contract (see above). */
+int corio__netpoll_backend_init(void);
+void corio__netpoll_backend_fini(void);
 int corio__netpoll_open(uintptr_t handle, corio__pd_t *pd);
 int corio__netpoll_close(uintptr_t handle);
 void corio__netpoll(int64_t delay, corio__glist_t *out);
 void corio__netpoll_break(void);
 bool corio__netpoll_is_poll_fd(uintptr_t handle);
 
-/* Called by backends. */
+/* ---- Called by backends ----
+ * A tagged reference packs a descriptor's address and a tag of up to
+ * CORIO__PD_TAG_BITS bits into the 64 bits the OS carries for us (epoll_data,
+ * an IOCP completion key). Descriptors are 64-byte aligned and user-space
+ * addresses fit in 48 bits on the supported systems (x86-64, aarch64), so the
+ * address needs 42 bits; packing a descriptor that does not fit is fatal.
+ * A NULL pd packs to its tag alone, so backends can use small tags for their
+ * own sources (the eventfd, a break packet). */
+#define CORIO__PD_TAG_BITS 22
+uint64_t corio__pd_tagged(corio__pd_t *pd, uint32_t tag);
+corio__pd_t *corio__pd_untag(uint64_t tagged, uint32_t *tag);
+
+/* Deliver an OS event for pd. seq_tag is the low tag_bits bits of the
+ * sequence the handle was registered under; when it no longer matches pd's
+ * sequence (pd closed, maybe reused) the event is dropped and false returned.
+ * Otherwise the event-error flag is set to everr and the waiters of mode are
+ * readied: a parked G goes to out, an empty slot becomes READY. The check and
+ * the delivery are one step under pd's lock, so a descriptor closed and
+ * reopened concurrently never sees the old handle's event. */
+bool corio__netpoll_ready_tagged(corio__pd_t *pd, uint32_t seq_tag, int tag_bits, int mode,
+                                 bool everr, corio__glist_t *out);
+/* The same without the sequence check and without touching the event-error
+ * flag, for a caller that knows pd is current. */
 void corio__netpoll_ready(corio__pd_t *pd, int mode, corio__glist_t *out);
-/* true when at least one G waits on a pd (the scheduler then blocks in netpoll). */
+/* true when at least one G is parked on a pd, or was woken from one and has
+ * not run yet (the scheduler then blocks in netpoll rather than report that
+ * nothing can ever happen). */
 bool corio__netpoll_any_waiters(void);
 
-/* Portable descriptor operations (netpoll.c). */
-int corio__pd_open(uintptr_t handle, corio__pd_t **out); /* 0 or negative corio error */
-void corio__pd_close(corio__pd_t *pd);     /* after unblock; handle already unregistered */
-int corio__pd_reset(corio__pd_t *pd, int mode, bool is_file);  /* CORIO__POLL_* */
-int corio__pd_wait(corio__pd_t *pd, int mode, bool is_file);   /* CORIO__POLL_* */
-void corio__pd_wait_canceled(corio__pd_t *pd, int mode);       /* Windows */
-void corio__pd_set_deadline(corio__pd_t *pd, int64_t deadline, int mode); /* 0: none; < now: expired */
-void corio__pd_unblock(corio__pd_t *pd);   /* mark closing, wake both waiters */
+/* ---- Portable descriptor operations (netpoll.c) ---- */
+
+/* Take a descriptor from the cache for handle and register handle with the
+ * backend. 0, CORIO_ENOMEM, or the backend's error (nothing is kept). */
+int corio__pd_open(uintptr_t handle, corio__pd_t **out);
+/* Unregister the handle (corio__netpoll_close; the handle must still be open;
+ * an earlier corio__netpoll_close by the caller is harmless) and return pd to
+ * the cache. Only after corio__pd_unblock and with no waiter left (fatal
+ * otherwise). The sequence is bumped, so late events and timers are dropped. */
+void corio__pd_close(corio__pd_t *pd);
+/* Prepare for an I/O attempt in mode 'r' or 'w': forget a stale readiness
+ * notification. CORIO__POLL_OK, or CLOSING / TIMEOUT (the deadline of mode has
+ * passed) / NOT_POLLABLE (mode 'r' after an event error): do not attempt.
+ * is_file is not used here: the poll layer picks the closing error's flavour. */
+int corio__pd_reset(corio__pd_t *pd, int mode, bool is_file);
+/* Park the calling coroutine until the handle is ready for mode ('r' or 'w'),
+ * the deadline of mode passes, or pd is unblocked. Returns at once when a
+ * notification is pending. CORIO__POLL_OK, CLOSING, TIMEOUT or NOT_POLLABLE.
+ * Must be called on a coroutine. */
+int corio__pd_wait(corio__pd_t *pd, int mode, bool is_file);
+/* Windows, after CancelIoEx: park until the operation's completion packet
+ * (success or aborted) arrives, whatever the deadline or closing state. */
+void corio__pd_wait_canceled(corio__pd_t *pd, int mode);
+/* Set the deadline of mode ('r', 'w' or 'r'+'w'): 0 none; an absolute
+ * monotonic time (corio_nanotime) in the future moves the timer, even while a
+ * coroutine waits; a time not after now (negative included) has passed: the
+ * waiters of mode wake with TIMEOUT and later waits fail at once. Ignored
+ * once pd is closing. */
+void corio__pd_set_deadline(corio__pd_t *pd, int64_t deadline, int mode);
+/* Mark pd closing and wake both waiters with CLOSING; stops its timers. Once
+ * per open (a second call is fatal). */
+void corio__pd_unblock(corio__pd_t *pd);
+/* The descriptor's sequence (bumped at every close). */
 uintptr_t corio__pd_seq(const corio__pd_t *pd);
+/* Set the event-error flag if pd's sequence still matches seq (low bits). */
 void corio__pd_set_event_err(corio__pd_t *pd, uintptr_t seq);
 
 #endif

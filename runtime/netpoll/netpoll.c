@@ -1,0 +1,529 @@
+/* Poll descriptors: the portable half of the netpoller (Go's runtime/netpoll.go
+ * is the model; the contract is in netpoll.h). A descriptor parks at most one
+ * reader and one writer, wakes them on OS readiness or completion, on a
+ * deadline, or on close, and never hands a stale wake-up to a later user of
+ * the same memory. */
+#include <stdalign.h>
+#include <string.h>
+
+#include "netpoll.h"
+
+/* ---- Waiter slots (rg, wg) ----
+ * Each slot is a binary semaphore holding one of:
+ *   PD_NIL    nothing pending, nobody waiting.
+ *   PD_READY  an I/O notification is pending; the next waiter consumes it
+ *             (READY -> NIL) and returns at once without parking.
+ *   PD_WAIT   a coroutine is about to park but has not parked yet. It commits
+ *             by a CAS WAIT -> its G pointer, made after it has switched away
+ *             (the park unlock callback). Meanwhile an I/O notification may
+ *             change WAIT -> READY, or a timeout / close WAIT -> NIL; the CAS
+ *             then fails and the coroutine resumes at once. Without this
+ *             intermediate state a notification arriving between "slot is
+ *             empty" and "G is parked" would be lost.
+ *   G pointer the coroutine is parked. An I/O notification changes it to
+ *             READY, a timeout / close to NIL, and either readies the G.
+ * When the coroutine runs again it takes the final value with an exchange
+ * to NIL (not a plain store): a READY that raced with its wake-up by a
+ * timeout is seen, not lost. READY means "the handle became ready"; NIL means
+ * "woken for another reason; look at the closing flag and the deadline".
+ * G pointers are always greater than PD_WAIT. */
+enum { PD_NIL = 0, PD_READY = 1, PD_WAIT = 2 };
+
+/* ---- The info word ----
+ * The bits wait and reset need, readable without the lock (the waiter re-reads
+ * them after publishing PD_WAIT; closers and timers write the fields under the
+ * lock, publish this word, then look at the slots: with both sides using
+ * sequentially consistent atomics, one of them sees the other).
+ *   bit 0       closing
+ *   bit 1       event error (the only copy of this flag)
+ *   bit 2       read deadline expired (rd < 0)
+ *   bit 3       write deadline expired (wd < 0)
+ *   bits 4..31  low 28 bits of fdseq, so a late event-error report for an
+ *               earlier user of the descriptor changes nothing. */
+#define INFO_CLOSING (1u << 0)
+#define INFO_EVENT_ERR (1u << 1)
+#define INFO_RD_EXPIRED (1u << 2)
+#define INFO_WD_EXPIRED (1u << 3)
+#define INFO_SEQ_SHIFT 4
+#define INFO_SEQ_MASK ((1u << 28) - 1)
+
+struct corio__pd {
+  /* Lock-free fields: the slots, the info word and fdseq are read by waiters
+   * and backends without the lock. Aligned to a cache line, which also gives
+   * the tagged references their six free low bits. */
+  alignas(64) _Atomic uintptr_t rg; /* read waiter slot */
+  _Atomic uintptr_t wg;             /* write waiter slot */
+  _Atomic uint32_t info;
+  /* Bumped (under lock) each time the descriptor goes back to the cache;
+   * registrations carry it so late events are recognised. Atomic because
+   * backends pre-check it without the lock. */
+  _Atomic uintptr_t fdseq;
+
+  corio__lock_t lock; /* guards everything below */
+  uintptr_t handle;
+  bool closing;
+  bool rt_armed, wt_armed; /* the timer has been reset and has not fired or been stopped */
+  /* Timer sequences: bumped whenever a deadline moves or the descriptor is
+   * closed or reused, so a timer firing for an older setting does nothing. */
+  uintptr_t rseq, wseq;
+  int64_t rd, wd; /* 0 none, > 0 absolute monotonic ns, -1 expired */
+  corio__timer_t rt, wt;
+  corio__pd_t *link; /* free list, guarded by cache.lock */
+};
+
+/* ---- The type-stable cache ----
+ * Descriptors are carved from blocks that live until corio__netpoll_fini: an
+ * epoll event or a completion key may name a descriptor long after its close. */
+typedef struct pd_block {
+  struct pd_block *next;
+} pd_block_t;
+
+#define PD_BLOCK_BYTES (16 * 1024)
+
+static struct {
+  corio__lock_t lock;
+  corio__pd_t *first;
+  pd_block_t *blocks;
+} cache = {CORIO__LOCK_INIT, NULL, NULL};
+
+/* Gs parked on a descriptor, plus those woken from one that have not run yet:
+ * incremented before the commit CAS and decremented by the G itself when it
+ * resumes, so it never falls below the truth (see commit()). */
+static _Atomic int32_t waiters;
+
+static void read_deadline_fired(void *arg, uintptr_t seq);
+static void write_deadline_fired(void *arg, uintptr_t seq);
+
+static bool cache_grow(void) {
+  size_t n = (PD_BLOCK_BYTES - sizeof(pd_block_t) - 64) / sizeof(corio__pd_t);
+  if (n == 0)
+    n = 1;
+  pd_block_t *b = corio__malloc(sizeof(pd_block_t) + 63 + n * sizeof(corio__pd_t));
+  if (b == NULL)
+    return false;
+  uintptr_t p = ((uintptr_t)(b + 1) + 63) & ~(uintptr_t)63;
+  corio__pd_t *pds = (corio__pd_t *)p;
+  memset(pds, 0, n * sizeof(corio__pd_t));
+  for (size_t i = 0; i < n; i++) {
+    corio__pd_t *pd = &pds[i];
+    atomic_init(&pd->fdseq, 1);
+    corio__timer_init(&pd->rt, read_deadline_fired, pd);
+    corio__timer_init(&pd->wt, write_deadline_fired, pd);
+    pd->link = cache.first;
+    cache.first = pd;
+  }
+  b->next = cache.blocks;
+  cache.blocks = b;
+  return true;
+}
+
+static corio__pd_t *cache_alloc(void) {
+  corio__lock(&cache.lock);
+  if (cache.first == NULL && !cache_grow()) {
+    corio__unlock(&cache.lock);
+    return NULL;
+  }
+  corio__pd_t *pd = cache.first;
+  cache.first = pd->link;
+  corio__unlock(&cache.lock);
+  return pd;
+}
+
+/* Under pd->lock: recompute the info word from the locked fields, keeping the
+ * event-error bit, which only lives there. */
+static void publish_info(corio__pd_t *pd) {
+  uint32_t v = 0;
+  if (pd->closing)
+    v |= INFO_CLOSING;
+  if (pd->rd < 0)
+    v |= INFO_RD_EXPIRED;
+  if (pd->wd < 0)
+    v |= INFO_WD_EXPIRED;
+  v |= (uint32_t)(atomic_load_explicit(&pd->fdseq, memory_order_relaxed) & INFO_SEQ_MASK)
+       << INFO_SEQ_SHIFT;
+  uint32_t x = atomic_load(&pd->info);
+  /* seq_cst: this store must be ordered before the slot loads that follow it
+   * in unblock_slot (the closer's half of the Dekker pattern with block()). */
+  while (!atomic_compare_exchange_weak(&pd->info, &x, (x & INFO_EVENT_ERR) | v)) {
+  }
+}
+
+static void cache_free(corio__pd_t *pd) {
+  corio__lock(&pd->lock);
+  /* Late events and timers carry the old sequence and are dropped from now on. */
+  atomic_store_explicit(&pd->fdseq, atomic_load_explicit(&pd->fdseq, memory_order_relaxed) + 1,
+                        memory_order_release);
+  pd->rseq++;
+  pd->wseq++;
+  publish_info(pd);
+  corio__unlock(&pd->lock);
+
+  corio__lock(&cache.lock);
+  pd->link = cache.first;
+  cache.first = pd;
+  corio__unlock(&cache.lock);
+}
+
+static _Atomic uintptr_t *slot(corio__pd_t *pd, int mode) {
+  if (mode == 'r')
+    return &pd->rg;
+  if (mode == 'w')
+    return &pd->wg;
+  corio__throw("runtime: poll descriptor mode is not 'r' or 'w'");
+}
+
+/* Why an I/O attempt or a wait in mode must not proceed (CORIO__POLL_*). */
+static int check_err(corio__pd_t *pd, int mode) {
+  uint32_t info = atomic_load(&pd->info); /* seq_cst: the waiter's half, see block() */
+  if (info & INFO_CLOSING)
+    return CORIO__POLL_ERR_CLOSING;
+  if ((mode == 'r' && (info & INFO_RD_EXPIRED)) || (mode == 'w' && (info & INFO_WD_EXPIRED)))
+    return CORIO__POLL_ERR_TIMEOUT;
+  /* An event error is reported to readers only; a writer's next write call
+   * reports the precise error itself (as in Go). */
+  if (mode == 'r' && (info & INFO_EVENT_ERR))
+    return CORIO__POLL_ERR_NOT_POLLABLE;
+  return CORIO__POLL_OK;
+}
+
+/* Move the slot of mode towards READY (ioready: the OS said so) or NIL (a
+ * timeout or close) and return the G parked there, if any. A pending READY
+ * stays; NIL stays NIL unless ioready, since a waiter checks deadlines and
+ * closing before it parks. */
+static corio_g_t *unblock_slot(corio__pd_t *pd, int mode, bool ioready) {
+  _Atomic uintptr_t *gpp = slot(pd, mode);
+  uintptr_t old = atomic_load(gpp);
+  for (;;) {
+    if (old == PD_READY)
+      return NULL;
+    if (old == PD_NIL && !ioready)
+      return NULL;
+    uintptr_t next = ioready ? PD_READY : PD_NIL;
+    if (atomic_compare_exchange_weak(gpp, &old, next))
+      return old == PD_WAIT ? NULL : (corio_g_t *)old;
+  }
+}
+
+typedef struct commit {
+  _Atomic uintptr_t *gpp;
+  bool committed; /* read by the G after it resumes */
+} commit_t;
+
+/* The park unlock callback (Go's netpollblockcommit), run on the scheduler
+ * once the G has switched away: publish the G in its slot unless a
+ * notification, timeout or close got there first. The waiter count goes up
+ * before the CAS, so once the G is visible to wakers it is already counted. */
+static bool commit(corio_g_t *g, void *arg) {
+  commit_t *c = arg;
+  atomic_fetch_add_explicit(&waiters, 1, memory_order_relaxed);
+  /* Written before the CAS: after a successful CAS the G may run at once. */
+  c->committed = true;
+  uintptr_t w = PD_WAIT;
+  if (atomic_compare_exchange_strong(c->gpp, &w, (uintptr_t)g))
+    return true;
+  c->committed = false;
+  atomic_fetch_sub_explicit(&waiters, 1, memory_order_relaxed);
+  return false;
+}
+
+/* Wait for a notification in mode. true: the handle became ready; false:
+ * woken by a timeout or close, or did not park because one is in force.
+ * waitio: park even if closing or expired (wait_canceled). */
+static bool block(corio__pd_t *pd, int mode, bool waitio) {
+  _Atomic uintptr_t *gpp = slot(pd, mode);
+  for (;;) {
+    uintptr_t v = PD_READY;
+    if (atomic_compare_exchange_strong(gpp, &v, PD_NIL))
+      return true; /* consumed a pending notification */
+    if (v == PD_NIL && atomic_compare_exchange_strong(gpp, &v, PD_WAIT))
+      break;
+    if (v != PD_NIL && v != PD_READY)
+      corio__throw("runtime: double wait on a poll descriptor");
+  }
+  /* The slot says WAIT now; re-check closing and deadlines, which closers and
+   * timers change before they look at the slot (both sides seq_cst). */
+  commit_t c = {gpp, false};
+  if (waitio || check_err(pd, mode) == CORIO__POLL_OK)
+    corio__park(commit, &c, "io wait");
+  if (c.committed)
+    atomic_fetch_sub_explicit(&waiters, 1, memory_order_relaxed);
+  /* Exchange, not store: a READY that arrived with or after our wake-up must
+   * not be lost. */
+  uintptr_t old = atomic_exchange(gpp, PD_NIL);
+  if (old > PD_WAIT)
+    corio__throw("runtime: corrupted poll descriptor");
+  return old == PD_READY;
+}
+
+/* ---- Deadlines ---- */
+
+/* Under pd->lock: set one deadline and keep its timer in step. */
+static void set_one_deadline(corio__pd_t *pd, int64_t *dl, corio__timer_t *t, uintptr_t *seq,
+                             bool *armed, int64_t d) {
+  int64_t old = *dl;
+  *dl = d;
+  if (!*armed) {
+    if (d > 0) {
+      *armed = true;
+      corio__timer_reset(t, d, *seq);
+    }
+    return;
+  }
+  if (d == old)
+    return;
+  (*seq)++; /* a firing of the old setting, already under way, does nothing */
+  if (d > 0) {
+    corio__timer_reset(t, d, *seq);
+  } else {
+    corio__timer_stop(t);
+    *armed = false;
+  }
+}
+
+void corio__pd_set_deadline(corio__pd_t *pd, int64_t deadline, int mode) {
+  if (mode != 'r' && mode != 'w' && mode != 'r' + 'w')
+    corio__throw("runtime: bad poll descriptor deadline mode");
+  if (deadline != 0 && deadline <= corio__nanotime())
+    deadline = -1;
+  corio__lock(&pd->lock);
+  if (pd->closing) {
+    corio__unlock(&pd->lock);
+    return;
+  }
+  if (mode != 'w')
+    set_one_deadline(pd, &pd->rd, &pd->rt, &pd->rseq, &pd->rt_armed, deadline);
+  if (mode != 'r')
+    set_one_deadline(pd, &pd->wd, &pd->wt, &pd->wseq, &pd->wt_armed, deadline);
+  publish_info(pd); /* before unblock_slot: a waiter that sees NIL must see the expiry */
+  corio_g_t *rg = pd->rd < 0 ? unblock_slot(pd, 'r', false) : NULL;
+  corio_g_t *wg = pd->wd < 0 ? unblock_slot(pd, 'w', false) : NULL;
+  corio__unlock(&pd->lock);
+  if (rg)
+    corio__ready(rg);
+  if (wg)
+    corio__ready(wg);
+}
+
+/* A deadline timer fired (scheduler context). */
+static void deadline_fired(corio__pd_t *pd, uintptr_t seq, int mode) {
+  corio__lock(&pd->lock);
+  bool r = mode == 'r';
+  if (seq != (r ? pd->rseq : pd->wseq)) {
+    corio__unlock(&pd->lock); /* moved, closed or reused since it was armed */
+    return;
+  }
+  int64_t *dl = r ? &pd->rd : &pd->wd;
+  bool *armed = r ? &pd->rt_armed : &pd->wt_armed;
+  if (*dl <= 0 || !*armed)
+    corio__throw("runtime: inconsistent poll descriptor deadline");
+  *dl = -1;
+  *armed = false;
+  publish_info(pd);
+  corio_g_t *g = unblock_slot(pd, mode, false);
+  corio__unlock(&pd->lock);
+  if (g)
+    corio__ready(g);
+}
+
+static void read_deadline_fired(void *arg, uintptr_t seq) { deadline_fired(arg, seq, 'r'); }
+static void write_deadline_fired(void *arg, uintptr_t seq) { deadline_fired(arg, seq, 'w'); }
+
+/* ---- Descriptor operations ---- */
+
+int corio__pd_open(uintptr_t handle, corio__pd_t **out) {
+  *out = NULL;
+  corio__pd_t *pd = cache_alloc();
+  if (pd == NULL)
+    return CORIO_ENOMEM;
+  corio__lock(&pd->lock);
+  uintptr_t rg = atomic_load(&pd->rg), wg = atomic_load(&pd->wg);
+  if ((rg != PD_NIL && rg != PD_READY) || (wg != PD_NIL && wg != PD_READY))
+    corio__throw("runtime: blocked waiter on a free poll descriptor");
+  pd->handle = handle;
+  pd->closing = false;
+  pd->rseq++;
+  pd->wseq++;
+  atomic_store(&pd->rg, PD_NIL);
+  atomic_store(&pd->wg, PD_NIL);
+  pd->rd = 0;
+  pd->wd = 0;
+  /* A fresh word: no flags, the current sequence, the event error cleared. */
+  atomic_store(&pd->info, (uint32_t)(atomic_load_explicit(&pd->fdseq, memory_order_relaxed) &
+                                     INFO_SEQ_MASK)
+                              << INFO_SEQ_SHIFT);
+  corio__unlock(&pd->lock);
+
+  int err = corio__netpoll_open(handle, pd);
+  if (err != 0) {
+    cache_free(pd);
+    return err;
+  }
+  *out = pd;
+  return 0;
+}
+
+void corio__pd_close(corio__pd_t *pd) {
+  if (!(atomic_load(&pd->info) & INFO_CLOSING))
+    corio__throw("runtime: close of a poll descriptor without unblock");
+  uintptr_t rg = atomic_load(&pd->rg), wg = atomic_load(&pd->wg);
+  if ((rg != PD_NIL && rg != PD_READY) || (wg != PD_NIL && wg != PD_READY))
+    corio__throw("runtime: close of a poll descriptor with a waiter");
+  /* An earlier unregistration by the caller makes this one fail harmlessly. */
+  (void)corio__netpoll_close(pd->handle);
+  cache_free(pd);
+}
+
+int corio__pd_reset(corio__pd_t *pd, int mode, bool is_file) {
+  (void)is_file;
+  int err = check_err(pd, mode);
+  if (err != CORIO__POLL_OK)
+    return err;
+  atomic_store(slot(pd, mode), PD_NIL);
+  return CORIO__POLL_OK;
+}
+
+int corio__pd_wait(corio__pd_t *pd, int mode, bool is_file) {
+  (void)is_file;
+  int err = check_err(pd, mode);
+  if (err != CORIO__POLL_OK)
+    return err;
+  while (!block(pd, mode, false)) {
+    err = check_err(pd, mode);
+    if (err != CORIO__POLL_OK)
+      return err;
+    /* Woken by a deadline that was moved again before we ran: wait on. */
+  }
+  return CORIO__POLL_OK;
+}
+
+void corio__pd_wait_canceled(corio__pd_t *pd, int mode) {
+  /* Only the completion ends this wait; closes and deadlines are ignored. */
+  while (!block(pd, mode, true)) {
+  }
+}
+
+void corio__pd_unblock(corio__pd_t *pd) {
+  corio__lock(&pd->lock);
+  if (pd->closing)
+    corio__throw("runtime: unblock of a closing poll descriptor");
+  pd->closing = true;
+  pd->rseq++;
+  pd->wseq++;
+  publish_info(pd);
+  corio_g_t *rg = unblock_slot(pd, 'r', false);
+  corio_g_t *wg = unblock_slot(pd, 'w', false);
+  if (pd->rt_armed) {
+    corio__timer_stop(&pd->rt);
+    pd->rt_armed = false;
+  }
+  if (pd->wt_armed) {
+    corio__timer_stop(&pd->wt);
+    pd->wt_armed = false;
+  }
+  corio__unlock(&pd->lock);
+  if (rg)
+    corio__ready(rg);
+  if (wg)
+    corio__ready(wg);
+}
+
+uintptr_t corio__pd_seq(const corio__pd_t *pd) {
+  return atomic_load_explicit(&((corio__pd_t *)pd)->fdseq, memory_order_acquire);
+}
+
+/* Set the event-error bit to b if the info word still carries seq. */
+static void set_event_err_to(corio__pd_t *pd, uintptr_t seq, bool b) {
+  uint32_t want = (uint32_t)(seq & INFO_SEQ_MASK);
+  uint32_t x = atomic_load(&pd->info);
+  for (;;) {
+    if (((x >> INFO_SEQ_SHIFT) & INFO_SEQ_MASK) != want)
+      return;
+    if (((x & INFO_EVENT_ERR) != 0) == b)
+      return;
+    if (atomic_compare_exchange_weak(&pd->info, &x, x ^ INFO_EVENT_ERR))
+      return;
+  }
+}
+
+void corio__pd_set_event_err(corio__pd_t *pd, uintptr_t seq) { set_event_err_to(pd, seq, true); }
+
+/* ---- Backend side ---- */
+
+uint64_t corio__pd_tagged(corio__pd_t *pd, uint32_t tag) {
+  uint64_t a = (uint64_t)(uintptr_t)pd;
+  if (tag >> CORIO__PD_TAG_BITS)
+    corio__throw("runtime: poll descriptor tag too wide");
+  if ((a & 63) != 0 || (a >> 48) != 0)
+    corio__throw("runtime: poll descriptor address does not fit a tagged reference");
+  return (a >> 6) << CORIO__PD_TAG_BITS | tag;
+}
+
+corio__pd_t *corio__pd_untag(uint64_t tagged, uint32_t *tag) {
+  *tag = (uint32_t)(tagged & ((1u << CORIO__PD_TAG_BITS) - 1));
+  return (corio__pd_t *)(uintptr_t)((tagged >> CORIO__PD_TAG_BITS) << 6);
+}
+
+void corio__netpoll_ready(corio__pd_t *pd, int mode, corio__glist_t *out) {
+  corio_g_t *rg = NULL, *wg = NULL;
+  if (mode == 'r' || mode == 'r' + 'w')
+    rg = unblock_slot(pd, 'r', true);
+  if (mode == 'w' || mode == 'r' + 'w')
+    wg = unblock_slot(pd, 'w', true);
+  if (rg)
+    corio__glist_push(out, rg);
+  if (wg)
+    corio__glist_push(out, wg);
+}
+
+bool corio__netpoll_ready_tagged(corio__pd_t *pd, uint32_t seq_tag, int tag_bits, int mode,
+                                 bool everr, corio__glist_t *out) {
+  uintptr_t mask = ((uintptr_t)1 << tag_bits) - 1;
+  /* A cheap look first: most stale events are dropped without the lock. */
+  if ((atomic_load_explicit(&pd->fdseq, memory_order_acquire) & mask) != seq_tag)
+    return false;
+  /* Under the lock, cache_free cannot bump the sequence (nor pd_open reuse
+   * the descriptor) between the check and the delivery. */
+  corio__lock(&pd->lock);
+  uintptr_t seq = atomic_load_explicit(&pd->fdseq, memory_order_relaxed);
+  bool current = (seq & mask) == seq_tag;
+  if (current) {
+    set_event_err_to(pd, seq, everr);
+    corio__netpoll_ready(pd, mode, out);
+  }
+  corio__unlock(&pd->lock);
+  return current;
+}
+
+bool corio__netpoll_any_waiters(void) {
+  return atomic_load_explicit(&waiters, memory_order_relaxed) > 0;
+}
+
+/* ---- Poller life ---- */
+
+int corio__netpoll_init(void) {
+  atomic_store(&waiters, 0);
+  return corio__netpoll_backend_init();
+}
+
+void corio__netpoll_fini(void) {
+  corio__netpoll_backend_fini();
+  /* No M runs and the timer heaps are gone: nothing can name a descriptor. */
+  corio__lock(&cache.lock);
+  pd_block_t *b = cache.blocks;
+  cache.blocks = NULL;
+  cache.first = NULL;
+  corio__unlock(&cache.lock);
+  while (b) {
+    pd_block_t *next = b->next;
+    corio__free(b);
+    b = next;
+  }
+}
+
+/* ---- For tests (netpoll_testing.h) ---- */
+
+uintptr_t corio__pd_debug_slot(const corio__pd_t *pd, int mode) {
+  return atomic_load(slot((corio__pd_t *)pd, mode));
+}
+
+int corio__netpoll_debug_waiters(void) { return atomic_load(&waiters); }

@@ -1,0 +1,16 @@
+/* Test-only views of netpoll.c internals (like Go's export_test.go). Only
+ * tests include this. */
+#ifndef CORIO_NETPOLL_TESTING_H
+#define CORIO_NETPOLL_TESTING_H
+
+#include <stdint.h>
+
+#include "netpoll.h"
+
+/* The raw waiter slot of mode: 0 empty, 1 ready, 2 about to park, or the
+ * parked G's address. */
+uintptr_t corio__pd_debug_slot(const corio__pd_t *pd, int mode);
+/* The waiter count behind corio__netpoll_any_waiters. */
+int corio__netpoll_debug_waiters(void);
+
+#endif
