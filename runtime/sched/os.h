@@ -39,4 +39,7 @@ void corio__os_release(void *addr, size_t size);
 void corio__os_thread_setup(void);
 void corio__os_thread_teardown(void);
 
+/* The calling thread's own stack (for sanitizer fiber annotations). */
+void corio__os_thread_stack_bounds(void **lo, size_t *size);
+
 #endif

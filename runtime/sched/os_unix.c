@@ -1,0 +1,200 @@
+/* The scheduler's OS layer for Linux. */
+#include "os.h"
+
+#include "corio/error.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+int64_t corio__os_nanotime(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int corio__os_ncpu(void) {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    int n = CPU_COUNT(&set);
+    if (n > 0) return n;
+  }
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (int)n : 1;
+}
+
+const char *corio__os_getenv(const char *name) { return getenv(name); }
+
+void corio__os_osyield(void) { sched_yield(); }
+
+void corio__os_usleep(int64_t ns) {
+  struct timespec ts = {(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
+typedef struct {
+  void (*fn)(void *);
+  void *arg;
+} thread_start_t;
+
+static void *thread_main(void *p) {
+  thread_start_t s = *(thread_start_t *)p;
+  free(p);
+  s.fn(s.arg);
+  return NULL;
+}
+
+int corio__os_thread_start(uintptr_t *t, void (*fn)(void *), void *arg) {
+  thread_start_t *s = malloc(sizeof *s);
+  if (!s) return CORIO_ENOMEM;
+  s->fn = fn;
+  s->arg = arg;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  /* The scheduler's own stack (g0) needs little; coroutines have their own. */
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+  /* Signals are for the embedder's threads, not the runtime's. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_t th;
+  int rc = pthread_create(&th, &attr, thread_main, s);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) {
+    free(s);
+    return corio_err_from_errno(rc);
+  }
+  *t = (uintptr_t)th;
+  return 0;
+}
+
+void corio__os_thread_join(uintptr_t t) { pthread_join((pthread_t)t, NULL); }
+
+void corio__os_futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t ns) {
+  struct timespec ts, *tsp = NULL;
+  if (ns >= 0) {
+    ts.tv_sec = (time_t)(ns / 1000000000);
+    ts.tv_nsec = (long)(ns % 1000000000);
+    tsp = &ts;
+  }
+  syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT_PRIVATE, val, tsp, NULL, 0);
+}
+
+void corio__os_futex_wake(_Atomic uint32_t *addr, int n) {
+  syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE_PRIVATE, n < 0 ? 0x7fffffff : n, NULL, NULL, 0);
+}
+
+size_t corio__os_page_size(void) {
+  static size_t page;
+  if (!page) page = (size_t)sysconf(_SC_PAGESIZE);
+  return page;
+}
+
+/* ENOMEM from mmap/mprotect means either memory or vm.max_map_count; tell them
+ * apart by counting our mappings, since the remedy differs. */
+static int map_error(void) {
+  int err = errno;
+  if (err != ENOMEM) return corio_err_from_errno(err);
+  long limit = 65530;
+  FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+  if (f) {
+    if (fscanf(f, "%ld", &limit) != 1) limit = 65530;
+    fclose(f);
+  }
+  long lines = 0;
+  f = fopen("/proc/self/maps", "r");
+  if (f) {
+    int c;
+    while ((c = fgetc(f)) != EOF)
+      if (c == '\n') lines++;
+    fclose(f);
+  }
+  return lines + 64 >= limit ? CORIO_EMAPLIMIT : CORIO_ENOMEM;
+}
+
+int corio__os_reserve(size_t size, void **out) {
+  void *p = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) return map_error();
+  *out = p;
+  return 0;
+}
+
+int corio__os_commit(void *addr, size_t size) {
+  return mprotect(addr, size, PROT_READ | PROT_WRITE) == 0 ? 0 : map_error();
+}
+
+int corio__os_guard(void *addr, size_t size) {
+  return mprotect(addr, size, PROT_NONE) == 0 ? 0 : map_error();
+}
+
+void corio__os_release(void *addr, size_t size) { munmap(addr, size); }
+
+/* A guard-page hit runs the SIGSEGV handler on an alternate stack, which says
+ * what happened before the default action kills the process with SIGSEGV. */
+static _Thread_local void *altstack;
+
+static void segv_handler(int sig, siginfo_t *si, void *uc) {
+  (void)uc;
+  static const char msg[] = "corio: fatal: segmentation fault (coroutine stack overflow?)\n";
+  if (write(2, msg, sizeof msg - 1) < 0) {
+  }
+  (void)si;
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+void corio__os_thread_setup(void) {
+  /* 1 ns timer slack: a 1 ms poll overshoots by ~28 us instead of ~87 us. */
+  prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+  size_t sz = 64 * 1024;
+  if (!altstack) {
+    altstack = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (altstack == MAP_FAILED) {
+      altstack = NULL;
+      return;
+    }
+    stack_t ss = {.ss_sp = altstack, .ss_size = sz, .ss_flags = 0};
+    sigaltstack(&ss, NULL);
+  }
+  struct sigaction old;
+  if (sigaction(SIGSEGV, NULL, &old) == 0 && old.sa_handler == SIG_DFL &&
+      !(old.sa_flags & SA_SIGINFO)) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = segv_handler;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, NULL);
+  }
+}
+
+void corio__os_thread_teardown(void) {
+  if (altstack) {
+    stack_t ss = {.ss_sp = NULL, .ss_size = 0, .ss_flags = SS_DISABLE};
+    sigaltstack(&ss, NULL);
+    munmap(altstack, 64 * 1024);
+    altstack = NULL;
+  }
+}
+
+void corio__os_thread_stack_bounds(void **lo, size_t *size) {
+  pthread_attr_t attr;
+  *lo = NULL;
+  *size = 0;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    pthread_attr_getstack(&attr, lo, size);
+    pthread_attr_destroy(&attr);
+  }
+}

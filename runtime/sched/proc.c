@@ -1,0 +1,362 @@
+/* Coroutines: spawn, the switch-out paths (park, yield, exit) and ready.
+ *
+ * A coroutine that stops running never finishes its own bookkeeping: its stack
+ * is still in use until the switch is complete. Instead it leaves an action in
+ * its M (m->action, m->prevg) and whatever context runs next (another
+ * coroutine, switched to directly when the P's local queue has one, or the M's
+ * scheduler loop) calls after_switch, which parks, requeues or frees it. This
+ * is Go's mcall(park_m) turned into a direct G-to-G switch. */
+#include "netpoll.h"
+#include "os.h"
+#include "proc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+corio__sched_t corio__sched;
+
+static _Thread_local corio__m_t *tls_m;
+
+__attribute__((noinline)) corio__m_t *corio__getm(void) {
+  /* Keep the compiler from caching the TLS address across a switch. */
+  corio__m_t *m;
+  __asm__ volatile("" ::: "memory");
+  m = tls_m;
+  return m;
+}
+
+void corio__setm(corio__m_t *m) { tls_m = m; }
+
+__attribute__((noinline)) corio_g_t *corio__getg(void) {
+  corio__m_t *m = corio__getm();
+  return m ? m->curg : NULL;
+}
+
+corio_g_t *corio_current(void) { return corio__getg(); }
+uint64_t corio_g_id(const corio_g_t *g) { return g ? g->id : 0; }
+void *corio__g_param(corio_g_t *g) { return g->param; }
+void corio__g_set_param(corio_g_t *g, void *p) { g->param = p; }
+
+_Noreturn void corio__throw(const char *msg) {
+  fprintf(stderr, "corio: fatal error: %s\n", msg);
+  fflush(stderr);
+  abort();
+}
+
+/* ---- G allocation ---- */
+
+static void gentry(void *arg);
+
+static void allg_add(corio_g_t *g) {
+  corio__lock(&corio__sched.allg_lock);
+  if (corio__sched.nallg == corio__sched.capallg) {
+    size_t cap = corio__sched.capallg ? corio__sched.capallg * 2 : 1024;
+    corio_g_t **n = corio__malloc(cap * sizeof *n);
+    if (!n) corio__throw("out of memory growing the G table");
+    if (corio__sched.nallg) memcpy(n, corio__sched.allg, corio__sched.nallg * sizeof *n);
+    corio__free(corio__sched.allg);
+    corio__sched.allg = n;
+    corio__sched.capallg = cap;
+  }
+  corio__sched.allg[corio__sched.nallg++] = g;
+  corio__unlock(&corio__sched.allg_lock);
+}
+
+static corio_g_t *gfget(size_t stack_size) {
+  if (stack_size != corio__sched.stack_size) return NULL;
+  corio__lock(&corio__sched.gfree_lock);
+  corio_g_t *g = corio__sched.gfree;
+  if (g) corio__sched.gfree = g->schedlink;
+  corio__unlock(&corio__sched.gfree_lock);
+  return g;
+}
+
+/* A dead G keeps its stack for reuse when it has the default size. */
+static void gfput(corio_g_t *g) {
+  atomic_store_explicit(&g->status, G_IDLE, memory_order_relaxed);
+  if (g->stack.size != corio__sched.stack_size) {
+    corio__stack_free(&g->stack);
+    g->stack.size = 0;
+  }
+  corio__lock(&corio__sched.gfree_lock);
+  g->schedlink = corio__sched.gfree;
+  corio__sched.gfree = g;
+  corio__unlock(&corio__sched.gfree_lock);
+}
+
+static int galloc(size_t stack_size, corio_g_t **out) {
+  corio_g_t *g = gfget(stack_size);
+  if (!g) {
+    corio__lock(&corio__sched.gfree_lock);
+    /* A free G whose stack was dropped can take a stack of any size. */
+    corio_g_t **pp = &corio__sched.gfree;
+    while (*pp && (*pp)->stack.lo) pp = &(*pp)->schedlink;
+    g = *pp;
+    if (g) *pp = g->schedlink;
+    corio__unlock(&corio__sched.gfree_lock);
+  }
+  bool fresh = false;
+  if (!g) {
+    g = corio__calloc(1, sizeof *g);
+    if (!g) return CORIO_ENOMEM;
+    fresh = true;
+  }
+  if (!g->stack.lo) {
+    int rc = corio__stack_alloc(&g->stack, stack_size, corio__sched.stack_policy);
+    if (rc) {
+      if (fresh) {
+        corio__free(g);
+      } else {
+        gfput(g);
+      }
+      return rc;
+    }
+  }
+  if (fresh) allg_add(g);
+  corio__san_g_init(g);
+  *out = g;
+  return 0;
+}
+
+/* ---- spawn ---- */
+
+int corio__newproc(corio_fn_t fn, void *arg, size_t stack_size, corio_g_t **out) {
+  corio_g_t *g;
+  int rc = galloc(stack_size, &g);
+  if (rc) return rc;
+  g->fn = fn;
+  g->arg = arg;
+  g->param = NULL;
+  g->waitreason = NULL;
+  g->m = NULL;
+  g->id = atomic_fetch_add_explicit(&corio__sched.goidgen, 1, memory_order_relaxed) + 1;
+  corio__timer_init(&g->timer, NULL, NULL);
+  corio__ctx_make(&g->ctx, g->stack.lo, g->stack.hi, gentry, g);
+  atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_release);
+  if (out) *out = g;
+  return 0;
+}
+
+/* Queue a runnable G: on the current P when there is one (as runnext, so it
+ * runs soon, like Go's newproc and goready), else on the global queue. */
+static void runnable_put(corio_g_t *g, bool next) {
+  corio__m_t *m = corio__getm();
+  if (m && m->p) {
+    corio__runqput(m->p, g, next);
+  } else {
+    corio__lock(&corio__sched.lock);
+    corio__globrunqput(g);
+    corio__unlock(&corio__sched.lock);
+  }
+  if (atomic_load_explicit(&corio__sched.state, memory_order_acquire) == RT_RUNNING)
+    corio__wakep();
+}
+
+int corio_spawn_stack(corio_fn_t fn, void *arg, size_t stack_size) {
+  int st = atomic_load_explicit(&corio__sched.state, memory_order_acquire);
+  if (st == RT_NONE) return CORIO_ENOTINIT;
+  if (st == RT_DONE || atomic_load_explicit(&corio__sched.stopping, memory_order_acquire))
+    return CORIO_ESHUTDOWN;
+  if (!fn) return CORIO_EINVAL;
+  if (stack_size == 0) stack_size = corio__sched.stack_size;
+  if (stack_size < CORIO_MIN_STACK || stack_size > CORIO_MAX_STACK) return CORIO_EINVAL;
+  corio_g_t *g;
+  int rc = corio__newproc(fn, arg, stack_size, &g);
+  if (rc) return rc;
+  runnable_put(g, true);
+  return 0;
+}
+
+int corio_spawn(corio_fn_t fn, void *arg) { return corio_spawn_stack(fn, arg, 0); }
+
+/* ---- switching out and back in ---- */
+
+static void after_switch(corio__m_t *m);
+
+/* Pick the next G without going through the scheduler loop: only from the
+ * local queue, and only when the loop has nothing more urgent to do (a due
+ * timer, the periodic look at the global queue, shutdown). */
+static corio_g_t *pick_local(corio__m_t *m) {
+  corio__p_t *p = m->p;
+  if (!p || atomic_load_explicit(&corio__sched.stopping, memory_order_relaxed)) return NULL;
+  if (p->schedtick % 61 == 0 && atomic_load_explicit(&corio__sched.runqsize, memory_order_relaxed))
+    return NULL;
+  int64_t w = atomic_load_explicit(&p->timer0when, memory_order_relaxed);
+  if (w != 0 && w <= corio__nanotime()) return NULL;
+  corio_g_t *g = corio__runqget(p);
+  if (g) p->schedtick++;
+  return g;
+}
+
+void corio__switch_out(corio__m_t *m, corio_g_t *g, int action, bool local_ok) {
+  m->prevg = g;
+  m->action = action;
+  corio_g_t *next = local_ok ? pick_local(m) : NULL;
+  bool dies = action == ACT_EXIT;
+  if (next) {
+    if (action == ACT_YIELD_GLOBAL) m->action = ACT_YIELD_LOCAL;
+    m->curg = next;
+    next->m = m;
+    atomic_store_explicit(&next->status, G_RUNNING, memory_order_relaxed);
+    corio__switch(&g->ctx, &g->san, &next->ctx, &next->san, dies);
+  } else {
+    m->curg = NULL;
+    corio__switch(&g->ctx, &g->san, &m->g0ctx, &m->g0san, dies);
+  }
+  /* Resumed, maybe on another M. */
+  after_switch(corio__getm());
+}
+
+/* Run a G from the scheduler loop (g0). Returns when the M is back on g0. */
+void corio__execute(corio__m_t *m, corio_g_t *g) {
+  m->curg = g;
+  g->m = m;
+  m->p->schedtick++;
+  atomic_store_explicit(&g->status, G_RUNNING, memory_order_relaxed);
+  m->action = ACT_NONE;
+  corio__switch(&m->g0ctx, &m->g0san, &g->ctx, &g->san, false);
+  after_switch(m);
+}
+
+static void after_switch(corio__m_t *m) {
+  corio_g_t *g = m->prevg;
+  int action = m->action;
+  m->action = ACT_NONE;
+  m->prevg = NULL;
+  switch (action) {
+  case ACT_NONE:
+    break;
+  case ACT_PARK: {
+    corio_unlock_fn_t f = m->unlockf;
+    void *arg = m->unlockarg;
+    m->unlockf = NULL;
+    m->unlockarg = NULL;
+    /* Release: whoever readies g after unlock publishes it must see its saved
+     * context. */
+    atomic_store_explicit(&g->status, G_WAITING, memory_order_release);
+    if (f && !f(g, arg)) corio__ready(g);
+    break;
+  }
+  case ACT_YIELD_LOCAL:
+    atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_release);
+    corio__runqput(m->p, g, false);
+    break;
+  case ACT_YIELD_GLOBAL:
+  case ACT_REQUEUE:
+    atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_release);
+    corio__lock(&corio__sched.lock);
+    corio__globrunqput(g);
+    corio__unlock(&corio__sched.lock);
+    if (action == ACT_REQUEUE) corio__wakep();
+    break;
+  case ACT_EXIT:
+    atomic_store_explicit(&g->status, G_DEAD, memory_order_relaxed);
+    gfput(g);
+    break;
+  default:
+    corio__throw("after_switch: bad action");
+  }
+}
+
+static void gentry(void *arg) {
+  corio_g_t *g = arg;
+  corio__switch_finish(&g->san);
+  after_switch(corio__getm());
+  g->fn(g->arg);
+  corio__m_t *m = corio__getm();
+  corio__switch_out(m, m->curg, ACT_EXIT, true);
+  corio__throw("a dead coroutine was resumed");
+}
+
+/* ---- park / ready / yield ---- */
+
+void corio__park(corio_unlock_fn_t unlock, void *arg, const char *reason) {
+  corio__m_t *m = corio__getm();
+  corio_g_t *g = m ? m->curg : NULL;
+  if (!g) corio__throw("corio__park called outside a coroutine");
+  g->waitreason = reason;
+  m->unlockf = unlock;
+  m->unlockarg = arg;
+  corio__switch_out(m, g, ACT_PARK, true);
+}
+
+int corio_park(corio_unlock_fn_t unlock, void *arg, const char *reason) {
+  if (!corio__getg()) return CORIO_ENOTCORO;
+  corio__park(unlock, arg, reason ? reason : "park");
+  return 0;
+}
+
+void corio__ready(corio_g_t *g) {
+  uint32_t st = G_WAITING;
+  if (!atomic_compare_exchange_strong_explicit(&g->status, &st, G_RUNNABLE, memory_order_acq_rel,
+                                               memory_order_relaxed))
+    corio__throw("ready of a coroutine that is not parked");
+  runnable_put(g, true);
+}
+
+void corio_ready(corio_g_t *g) {
+  if (!g) corio__throw("corio_ready(NULL)");
+  corio__ready(g);
+}
+
+int corio_yield(void) {
+  corio__m_t *m = corio__getm();
+  if (!m || !m->curg) return CORIO_ENOTCORO;
+  corio__switch_out(m, m->curg, ACT_YIELD_GLOBAL, true);
+  return 0;
+}
+
+/* ---- glists ---- */
+
+void corio__glist_push(corio__glist_t *l, corio_g_t *g) {
+  g->schedlink = NULL;
+  if (l->tail) l->tail->schedlink = g;
+  else l->head = g;
+  l->tail = g;
+  l->n++;
+}
+
+void corio__inject_glist(corio__glist_t *l) {
+  corio_g_t *g = l->head;
+  while (g) {
+    corio_g_t *next = g->schedlink;
+    corio__ready(g);
+    g = next;
+  }
+  l->head = l->tail = NULL;
+  l->n = 0;
+}
+
+/* ---- time and sleep ---- */
+
+int64_t corio__nanotime(void) { return corio__os_nanotime(); }
+int64_t corio_nanotime(void) { return corio__os_nanotime(); }
+
+static void sleep_fire(void *arg, uintptr_t seq) {
+  (void)seq;
+  corio__ready(arg);
+}
+
+/* Arm the timer only once the G is parked, so it cannot fire early. */
+static bool sleep_commit(corio_g_t *g, void *arg) {
+  (void)arg;
+  corio__timer_reset(&g->timer, g->sleep_until, 0);
+  return true;
+}
+
+int corio_sleep_until(int64_t deadline) {
+  corio_g_t *g = corio__getg();
+  if (!g) return CORIO_ENOTCORO;
+  if (deadline <= corio__nanotime()) return corio_yield();
+  g->sleep_until = deadline;
+  corio__timer_init(&g->timer, sleep_fire, g);
+  corio__park(sleep_commit, NULL, "sleep");
+  return 0;
+}
+
+int corio_sleep(int64_t ns) {
+  if (!corio__getg()) return CORIO_ENOTCORO;
+  if (ns <= 0) return corio_yield();
+  return corio_sleep_until(corio__nanotime() + ns);
+}

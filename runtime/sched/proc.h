@@ -1,0 +1,169 @@
+/* The scheduler's own data structures: G (coroutine), M (OS thread), P
+ * (logical processor) and the global scheduler state. Only runtime/sched
+ * includes this; other layers use sched.h. */
+#ifndef CORIO_SCHED_PROC_H
+#define CORIO_SCHED_PROC_H
+
+#include "ctx.h"
+#include "sched.h"
+#include "stack.h"
+
+/* G status. Transitions:
+ *   IDLE -> RUNNABLE (spawn) -> RUNNING -> WAITING (park) -> RUNNABLE (ready)
+ *   RUNNING -> SYSCALL -> RUNNING; RUNNING -> DEAD (return) -> IDLE (reused).
+ * WAITING -> RUNNABLE is the only transition made by another thread; it is a
+ * CAS so that readying a G that is not parked is caught (a fatal error). */
+enum { G_IDLE, G_RUNNABLE, G_RUNNING, G_WAITING, G_SYSCALL, G_DEAD };
+
+/* What the context that runs next must finish for the one that switched away
+ * (its stack is only free once the switch is done): see after_switch. */
+enum { ACT_NONE, ACT_PARK, ACT_YIELD_LOCAL, ACT_YIELD_GLOBAL, ACT_EXIT, ACT_REQUEUE };
+
+typedef struct corio__san {
+  void *fake_stack;   /* ASan's fake stack of the context while switched out */
+  const void *bottom; /* stack bounds, for ASan */
+  size_t size;
+  void *tsan_fiber;
+} corio__san_t;
+
+struct corio_g {
+  corio__ctx_t ctx;
+  corio__stack_t stack;
+  _Atomic uint32_t status;
+  corio_fn_t fn;
+  void *arg;
+  corio_g_t *schedlink; /* run queue / glist / free list link */
+  struct corio__m *m;   /* the M running it, while running */
+  const char *waitreason;
+  void *param;          /* corio__g_param */
+  uint64_t id;
+  corio__timer_t timer; /* corio_sleep */
+  int64_t sleep_until;
+  corio__san_t san;
+};
+
+typedef struct corio__m {
+  int id;
+  corio__ctx_t g0ctx;
+  corio__san_t g0san;
+  corio_g_t *curg;
+  struct corio__p *p;     /* held P, NULL while idle or in a syscall */
+  struct corio__p *nextp; /* P handed over by startm, taken when woken */
+  struct corio__p *oldp;  /* P left behind by corio_syscall_enter */
+  _Atomic uint32_t park;  /* futex word: 1 while parked in stopm */
+  bool spinning;
+  bool is_m0;
+  uintptr_t thread;
+  struct corio__m *schedlink; /* idle M list, guarded by sched.lock */
+  struct corio__m *alllink;   /* all Ms, guarded by sched.lock */
+  /* Pending work for after_switch, set by the context switching away. */
+  int action;
+  corio_g_t *prevg;
+  corio_unlock_fn_t unlockf;
+  void *unlockarg;
+  uint64_t rand;
+} corio__m_t;
+
+#define RUNQ_SIZE 256u
+
+enum { P_IDLE, P_RUNNING, P_SYSCALL };
+
+typedef struct corio__p {
+  int id;
+  _Atomic uint32_t status;
+  corio__m_t *m;
+  struct corio__p *link; /* idle P list, guarded by sched.lock */
+  uint32_t schedtick;    /* owner only */
+  _Atomic uint32_t syscalltick;
+  /* Go's lock-free ring: the owner puts at tail, anyone takes at head by CAS. */
+  _Atomic uint32_t runqhead;
+  _Atomic uint32_t runqtail;
+  corio_g_t *_Atomic runq[RUNQ_SIZE];
+  corio_g_t *_Atomic runnext;
+  /* Timer heap, guarded by tlock; timer0when mirrors the earliest for lock-free peeks. */
+  corio__lock_t tlock;
+  corio__timer_t **timers;
+  int ntimers, captimers;
+  _Atomic int64_t timer0when;
+  /* sysmon's view, sysmon only. */
+  uint32_t sysmon_tick;
+  int64_t sysmon_when;
+} corio__p_t;
+
+enum { RT_NONE, RT_INIT, RT_RUNNING, RT_DONE };
+
+typedef struct corio__sched {
+  corio__lock_t lock; /* guards the global run queue, idle lists, allm */
+  corio_g_t *runqhead, *runqtail;
+  _Atomic int runqsize;
+  corio__p_t *pidle;
+  _Atomic int npidle;
+  corio__m_t *midle;
+  corio__m_t *allm;
+  int mcount;
+  _Atomic int nmspinning;
+  corio__p_t *allp;
+  int nprocs;
+  /* Free Gs with default-size stacks, reused by spawn. */
+  corio__lock_t gfree_lock;
+  corio_g_t *gfree;
+  /* Every G ever made, for shutdown. */
+  corio__lock_t allg_lock;
+  corio_g_t **allg;
+  size_t nallg, capallg;
+  _Atomic uint64_t goidgen;
+  /* Netpoll: lastpoll == 0 while an M blocks in the poller. */
+  _Atomic int64_t lastpoll;
+  _Atomic int64_t poll_until;
+  _Atomic int state;
+  _Atomic bool stopping;
+  size_t stack_size;
+  corio_stack_policy_t stack_policy;
+  /* sysmon */
+  uintptr_t sysmon_thread;
+  _Atomic uint32_t sysmon_wake;
+  _Atomic bool sysmon_idle; /* sleeping its long sleep */
+  _Atomic int nsyscall;     /* Ms between syscall_enter and syscall_exit */
+  /* main */
+  int main_status;
+} corio__sched_t;
+
+extern corio__sched_t corio__sched;
+
+corio__m_t *corio__getm(void);
+
+/* proc.c */
+void corio__wakep(void);
+void corio__startm(corio__p_t *p, bool spinning);
+void corio__handoffp(corio__p_t *p);
+void corio__globrunqput(corio_g_t *g); /* sched.lock held */
+void corio__pidleput(corio__p_t *p);   /* sched.lock held */
+corio__p_t *corio__pidleget(void);     /* sched.lock held */
+void corio__acquirep(corio__m_t *m, corio__p_t *p);
+void corio__switch_out(corio__m_t *m, corio_g_t *g, int action, bool local_ok);
+
+/* runq.c */
+void corio__runqput(corio__p_t *p, corio_g_t *g, bool next);
+corio_g_t *corio__runqget(corio__p_t *p);
+corio_g_t *corio__runqsteal(corio__p_t *p, corio__p_t *p2, bool steal_next);
+bool corio__runqempty(corio__p_t *p);
+
+/* timer.c */
+int64_t corio__run_timers(corio__p_t *p, int64_t now); /* returns next when, 0 none */
+int64_t corio__timers_earliest(void);
+void corio__timers_free(corio__p_t *p);
+
+/* switch.c: a context switch with sanitizer bookkeeping. */
+void corio__switch(corio__ctx_t *from, corio__san_t *fsan, corio__ctx_t *to, corio__san_t *tsan,
+                   bool from_dies);
+void corio__switch_finish(corio__san_t *san);
+void corio__san_g_init(corio_g_t *g);
+void corio__san_g_fini(corio_g_t *g);
+void corio__san_m_init(corio__m_t *m);
+
+/* sysmon.c */
+int corio__sysmon_start(void);
+void corio__sysmon_stop(void);
+void corio__sysmon_kick(void);
+
+#endif

@@ -1,0 +1,401 @@
+/* The scheduler loop of each M: find a runnable G and run it, after Go's
+ * schedule/findrunnable. An M without work gives its P back and sleeps on a
+ * futex (stopm); at most one idle M blocks in the netpoller instead, until the
+ * next timer, so timers and I/O wake the runtime. wakep starts a spinning M
+ * when new work appears and Ps are idle. */
+#include "netpoll.h"
+#include "os.h"
+#include "proc.h"
+
+void corio__execute(corio__m_t *m, corio_g_t *g);
+void corio__setm(corio__m_t *m);
+
+/* ---- global queue and idle lists (sched.lock held) ---- */
+
+void corio__globrunqput(corio_g_t *g) {
+  g->schedlink = NULL;
+  if (corio__sched.runqtail) corio__sched.runqtail->schedlink = g;
+  else corio__sched.runqhead = g;
+  corio__sched.runqtail = g;
+  atomic_fetch_add_explicit(&corio__sched.runqsize, 1, memory_order_release);
+}
+
+/* Take a batch for p: return one G, put up to max-1 more on p's local queue. */
+static corio_g_t *globrunqget(corio__p_t *p, int max) {
+  int size = atomic_load_explicit(&corio__sched.runqsize, memory_order_relaxed);
+  if (size == 0) return NULL;
+  int n = size / corio__sched.nprocs + 1;
+  if (n > size) n = size;
+  if (max > 0 && n > max) n = max;
+  if (n > (int)RUNQ_SIZE / 2) n = RUNQ_SIZE / 2;
+  atomic_fetch_sub_explicit(&corio__sched.runqsize, n, memory_order_relaxed);
+  corio_g_t *g = corio__sched.runqhead;
+  corio__sched.runqhead = g->schedlink;
+  while (--n > 0) {
+    corio_g_t *g1 = corio__sched.runqhead;
+    corio__sched.runqhead = g1->schedlink;
+    corio__runqput(p, g1, false);
+  }
+  if (!corio__sched.runqhead) corio__sched.runqtail = NULL;
+  return g;
+}
+
+void corio__pidleput(corio__p_t *p) {
+  atomic_store_explicit(&p->status, P_IDLE, memory_order_relaxed);
+  p->m = NULL;
+  p->link = corio__sched.pidle;
+  corio__sched.pidle = p;
+  atomic_fetch_add_explicit(&corio__sched.npidle, 1, memory_order_release);
+}
+
+corio__p_t *corio__pidleget(void) {
+  corio__p_t *p = corio__sched.pidle;
+  if (p) {
+    corio__sched.pidle = p->link;
+    atomic_fetch_sub_explicit(&corio__sched.npidle, 1, memory_order_release);
+  }
+  return p;
+}
+
+void corio__acquirep(corio__m_t *m, corio__p_t *p) {
+  m->p = p;
+  p->m = m;
+  atomic_store_explicit(&p->status, P_RUNNING, memory_order_release);
+}
+
+static corio__p_t *releasep(corio__m_t *m) {
+  corio__p_t *p = m->p;
+  p->m = NULL;
+  m->p = NULL;
+  return p;
+}
+
+/* ---- starting and stopping Ms ---- */
+
+static void mstart(void *arg);
+
+static corio__m_t *newm_alloc(void) {
+  corio__m_t *m = corio__calloc(1, sizeof *m);
+  if (!m) return NULL;
+  corio__lock(&corio__sched.lock);
+  m->id = corio__sched.mcount++;
+  m->alllink = corio__sched.allm;
+  corio__sched.allm = m;
+  corio__unlock(&corio__sched.lock);
+  m->rand = 0x9E3779B97F4A7C15ull * (uint64_t)(m->id + 1);
+  return m;
+}
+
+corio__m_t *corio__newm_m0(void) { return newm_alloc(); }
+
+static void newm(corio__p_t *p, bool spinning) {
+  corio__m_t *m = newm_alloc();
+  if (!m) corio__throw("out of memory creating an M");
+  m->nextp = p;
+  m->spinning = spinning;
+  if (corio__os_thread_start(&m->thread, mstart, m) != 0)
+    corio__throw("cannot create a runtime thread");
+}
+
+/* Start an M to run p (or an idle P when p is NULL). spinning: the caller
+ * already counted the new M in nmspinning. */
+void corio__startm(corio__p_t *p, bool spinning) {
+  corio__lock(&corio__sched.lock);
+  if (!p) {
+    p = corio__pidleget();
+    if (!p) {
+      corio__unlock(&corio__sched.lock);
+      if (spinning) atomic_fetch_sub_explicit(&corio__sched.nmspinning, 1, memory_order_acq_rel);
+      return;
+    }
+  }
+  corio__m_t *m = corio__sched.midle;
+  if (m) corio__sched.midle = m->schedlink;
+  corio__unlock(&corio__sched.lock);
+  if (!m) {
+    newm(p, spinning);
+    return;
+  }
+  m->spinning = spinning;
+  m->nextp = p;
+  atomic_store_explicit(&m->park, 0, memory_order_release);
+  corio__os_futex_wake(&m->park, 1);
+}
+
+void corio__wakep(void) {
+  if (atomic_load_explicit(&corio__sched.npidle, memory_order_acquire) == 0) return;
+  int zero = 0;
+  if (atomic_load_explicit(&corio__sched.nmspinning, memory_order_acquire) != 0 ||
+      !atomic_compare_exchange_strong_explicit(&corio__sched.nmspinning, &zero, 1,
+                                               memory_order_acq_rel, memory_order_relaxed))
+    return;
+  corio__startm(NULL, true);
+}
+
+/* Hand off a P whose M is blocked (or gone): start an M for it if anything
+ * could need it, else put it on the idle list. */
+void corio__handoffp(corio__p_t *p) {
+  if (!corio__runqempty(p) || atomic_load_explicit(&corio__sched.runqsize, memory_order_acquire) ||
+      atomic_load_explicit(&p->timer0when, memory_order_acquire) ||
+      atomic_load_explicit(&corio__sched.stopping, memory_order_acquire)) {
+    corio__startm(p, false);
+    return;
+  }
+  if (atomic_load_explicit(&corio__sched.nmspinning, memory_order_acquire) == 0 &&
+      atomic_load_explicit(&corio__sched.npidle, memory_order_acquire) == 0) {
+    /* No one else is looking for work: make sure someone does. */
+    int zero = 0;
+    if (atomic_compare_exchange_strong_explicit(&corio__sched.nmspinning, &zero, 1,
+                                                memory_order_acq_rel, memory_order_relaxed)) {
+      corio__startm(p, true);
+      return;
+    }
+  }
+  corio__lock(&corio__sched.lock);
+  corio__pidleput(p);
+  corio__unlock(&corio__sched.lock);
+  /* Someone may be waiting on I/O with nobody polling. */
+  if (corio__netpoll_any_waiters() &&
+      atomic_load_explicit(&corio__sched.lastpoll, memory_order_acquire) != 0)
+    corio__wakep();
+}
+
+/* Park the M until startm hands it a P (or shutdown). */
+static void stopm(corio__m_t *m) {
+  corio__lock(&corio__sched.lock);
+  if (atomic_load_explicit(&corio__sched.stopping, memory_order_acquire)) {
+    corio__unlock(&corio__sched.lock);
+    return;
+  }
+  atomic_store_explicit(&m->park, 1, memory_order_relaxed);
+  m->schedlink = corio__sched.midle;
+  corio__sched.midle = m;
+  corio__unlock(&corio__sched.lock);
+  while (atomic_load_explicit(&m->park, memory_order_acquire) == 1)
+    corio__os_futex_wait(&m->park, 1, -1);
+  if (m->nextp) {
+    corio__acquirep(m, m->nextp);
+    m->nextp = NULL;
+  }
+}
+
+/* Wake every idle M (shutdown). */
+void corio__wake_all_idle(void) {
+  corio__lock(&corio__sched.lock);
+  corio__m_t *m = corio__sched.midle;
+  corio__sched.midle = NULL;
+  corio__unlock(&corio__sched.lock);
+  while (m) {
+    corio__m_t *next = m->schedlink;
+    m->nextp = NULL;
+    atomic_store_explicit(&m->park, 0, memory_order_release);
+    corio__os_futex_wake(&m->park, 1);
+    m = next;
+  }
+}
+
+/* ---- finding work ---- */
+
+static uint32_t fastrand(corio__m_t *m) {
+  m->rand ^= m->rand << 13;
+  m->rand ^= m->rand >> 7;
+  m->rand ^= m->rand << 17;
+  return (uint32_t)m->rand;
+}
+
+static void set_spinning(corio__m_t *m, bool on) {
+  if (m->spinning == on) return;
+  m->spinning = on;
+  if (on) atomic_fetch_add_explicit(&corio__sched.nmspinning, 1, memory_order_acq_rel);
+  else atomic_fetch_sub_explicit(&corio__sched.nmspinning, 1, memory_order_acq_rel);
+}
+
+/* Make the Gs of a netpoll list runnable; return one to run now (when the M
+ * holds a P) and queue the others. */
+static corio_g_t *take_polled(corio__m_t *m, corio__glist_t *l) {
+  corio_g_t *first = NULL;
+  corio_g_t *g = l->head;
+  while (g) {
+    corio_g_t *next = g->schedlink;
+    uint32_t st = G_WAITING;
+    if (!atomic_compare_exchange_strong_explicit(&g->status, &st, G_RUNNABLE,
+                                                 memory_order_acq_rel, memory_order_relaxed))
+      corio__throw("netpoll returned a coroutine that is not parked");
+    if (!first && m->p) {
+      first = g;
+    } else if (m->p) {
+      corio__runqput(m->p, g, false);
+    } else {
+      corio__lock(&corio__sched.lock);
+      corio__globrunqput(g);
+      corio__unlock(&corio__sched.lock);
+    }
+    g = next;
+  }
+  l->head = l->tail = NULL;
+  l->n = 0;
+  if (first || !m->p) corio__wakep();
+  return first;
+}
+
+static corio_g_t *steal_work(corio__m_t *m, int64_t now) {
+  corio__p_t *p = m->p;
+  int n = corio__sched.nprocs;
+  for (int round = 0; round < 4; round++) {
+    uint32_t start = fastrand(m) % (uint32_t)n;
+    for (int i = 0; i < n; i++) {
+      corio__p_t *p2 = &corio__sched.allp[(start + (uint32_t)i) % (uint32_t)n];
+      if (p2 == p) continue;
+      /* Run other Ps' due timers too: their Ms may be busy or gone. */
+      corio__run_timers(p2, now);
+      corio_g_t *g = corio__runqget(p);
+      if (g) return g;
+      g = corio__runqsteal(p, p2, round == 3);
+      if (g) return g;
+    }
+  }
+  return NULL;
+}
+
+/* Block until there is a G to run; NULL when the runtime is stopping. */
+static corio_g_t *findrunnable(corio__m_t *m) {
+  corio_g_t *g;
+top:
+  if (!m->p) {
+    if (atomic_load_explicit(&corio__sched.stopping, memory_order_acquire)) return NULL;
+    stopm(m);
+    goto top;
+  }
+  corio__p_t *p = m->p;
+  if (atomic_load_explicit(&corio__sched.stopping, memory_order_acquire)) return NULL;
+  int64_t now = corio__nanotime();
+  corio__run_timers(p, now);
+
+  if (p->schedtick % 61 == 0 && atomic_load_explicit(&corio__sched.runqsize, memory_order_acquire)) {
+    corio__lock(&corio__sched.lock);
+    g = globrunqget(p, 1);
+    corio__unlock(&corio__sched.lock);
+    if (g) return g;
+  }
+  if ((g = corio__runqget(p))) return g;
+  if (atomic_load_explicit(&corio__sched.runqsize, memory_order_acquire)) {
+    corio__lock(&corio__sched.lock);
+    g = globrunqget(p, 0);
+    corio__unlock(&corio__sched.lock);
+    if (g) return g;
+  }
+  /* Non-blocking poll, unless another M is already blocked in the poller. */
+  if (corio__netpoll_any_waiters() &&
+      atomic_load_explicit(&corio__sched.lastpoll, memory_order_acquire) != 0) {
+    corio__glist_t l = {0};
+    corio__netpoll(0, &l);
+    if (l.head && (g = take_polled(m, &l))) return g;
+  }
+  /* Steal, if not too many Ms are at it already. */
+  int busy = corio__sched.nprocs - atomic_load_explicit(&corio__sched.npidle, memory_order_acquire);
+  if (m->spinning || 2 * atomic_load_explicit(&corio__sched.nmspinning, memory_order_acquire) < busy) {
+    set_spinning(m, true);
+    if ((g = steal_work(m, now))) return g;
+  }
+
+  /* Nothing: give up the P. */
+  corio__lock(&corio__sched.lock);
+  if (atomic_load_explicit(&corio__sched.stopping, memory_order_acquire)) {
+    corio__unlock(&corio__sched.lock);
+    return NULL;
+  }
+  if (atomic_load_explicit(&corio__sched.runqsize, memory_order_relaxed)) {
+    g = globrunqget(p, 0);
+    corio__unlock(&corio__sched.lock);
+    return g;
+  }
+  corio__pidleput(releasep(m));
+  corio__unlock(&corio__sched.lock);
+
+  /* A spinning M must look once more after dropping its P: work submitted
+   * meanwhile saw nmspinning > 0 and did not wake anyone. */
+  bool was_spinning = m->spinning;
+  set_spinning(m, false);
+  if (was_spinning) {
+    for (int i = 0; i < corio__sched.nprocs; i++) {
+      if (!corio__runqempty(&corio__sched.allp[i])) {
+        corio__lock(&corio__sched.lock);
+        corio__p_t *p2 = corio__pidleget();
+        corio__unlock(&corio__sched.lock);
+        if (p2) {
+          corio__acquirep(m, p2);
+          set_spinning(m, true);
+          goto top;
+        }
+        break;
+      }
+    }
+  }
+
+  /* Block in the poller until the next timer, if nobody else does. */
+  int64_t until = corio__timers_earliest();
+  int64_t last = atomic_load_explicit(&corio__sched.lastpoll, memory_order_acquire);
+  if ((corio__netpoll_any_waiters() || until != 0) && last != 0 &&
+      atomic_compare_exchange_strong_explicit(&corio__sched.lastpoll, &last, 0,
+                                              memory_order_acq_rel, memory_order_relaxed)) {
+    atomic_store_explicit(&corio__sched.poll_until, until, memory_order_release);
+    int64_t delay = -1;
+    if (until != 0) {
+      delay = until - corio__nanotime();
+      if (delay < 0) delay = 0;
+    }
+    if (atomic_load_explicit(&corio__sched.stopping, memory_order_acquire)) delay = 0;
+    corio__glist_t l = {0};
+    corio__netpoll(delay, &l);
+    atomic_store_explicit(&corio__sched.poll_until, 0, memory_order_release);
+    atomic_store_explicit(&corio__sched.lastpoll, corio__nanotime(), memory_order_release);
+    corio__lock(&corio__sched.lock);
+    corio__p_t *p2 = corio__pidleget();
+    corio__unlock(&corio__sched.lock);
+    if (p2) corio__acquirep(m, p2);
+    if (l.head && (g = take_polled(m, &l))) return g;
+    if (p2) goto top;
+    /* No P for us: the polled Gs went to the global queue and an M was woken. */
+  } else if (until != 0 && last == 0) {
+    int64_t pu = atomic_load_explicit(&corio__sched.poll_until, memory_order_acquire);
+    if (pu == 0 || until < pu) corio__netpoll_break();
+  }
+  stopm(m);
+  goto top;
+}
+
+static void reset_spinning(corio__m_t *m) {
+  set_spinning(m, false);
+  /* We were the last spinner and found work: there may be more. */
+  if (atomic_load_explicit(&corio__sched.nmspinning, memory_order_acquire) == 0) corio__wakep();
+}
+
+/* The scheduler loop, on the M's own stack (g0). Returns at shutdown. */
+void corio__mloop(corio__m_t *m) {
+  for (;;) {
+    corio_g_t *g = findrunnable(m);
+    if (!g) break;
+    if (m->spinning) reset_spinning(m);
+    corio__execute(m, g);
+  }
+  set_spinning(m, false);
+  if (m->p) {
+    corio__lock(&corio__sched.lock);
+    corio__pidleput(releasep(m));
+    corio__unlock(&corio__sched.lock);
+  }
+}
+
+static void mstart(void *arg) {
+  corio__m_t *m = arg;
+  corio__setm(m);
+  corio__os_thread_setup();
+  corio__san_m_init(m);
+  if (m->nextp) {
+    corio__acquirep(m, m->nextp);
+    m->nextp = NULL;
+  }
+  corio__mloop(m);
+  corio__os_thread_teardown();
+  corio__setm(NULL);
+}

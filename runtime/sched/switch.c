@@ -1,0 +1,65 @@
+/* Every stack switch goes through here so that the sanitizers know about it:
+ * ASan must learn the new stack's bounds (or it reports false stack overflows
+ * and use-after-returns), TSan must switch its fiber (or it mixes the shadow
+ * state of coroutines that share a thread). */
+#include "os.h"
+#include "proc.h"
+
+#ifdef CORIO_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
+#ifdef CORIO_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
+void corio__switch(corio__ctx_t *from, corio__san_t *fsan, corio__ctx_t *to, corio__san_t *tsan,
+                   bool from_dies) {
+#ifdef CORIO_ASAN
+  /* A dying context passes NULL so ASan frees its fake stack. */
+  __sanitizer_start_switch_fiber(from_dies ? NULL : &fsan->fake_stack, tsan->bottom, tsan->size);
+#endif
+#ifdef CORIO_TSAN
+  __tsan_switch_to_fiber(tsan->tsan_fiber, 0);
+#endif
+  (void)from_dies;
+  (void)tsan;
+  corio__ctx_switch(from, to);
+  corio__switch_finish(fsan);
+}
+
+void corio__switch_finish(corio__san_t *san) {
+#ifdef CORIO_ASAN
+  __sanitizer_finish_switch_fiber(san->fake_stack, NULL, NULL);
+#endif
+  (void)san;
+}
+
+void corio__san_g_init(corio_g_t *g) {
+  g->san.fake_stack = NULL;
+  g->san.bottom = g->stack.lo;
+  g->san.size = g->stack.size;
+#ifdef CORIO_TSAN
+  if (!g->san.tsan_fiber) g->san.tsan_fiber = __tsan_create_fiber(0);
+#endif
+}
+
+void corio__san_g_fini(corio_g_t *g) {
+#ifdef CORIO_TSAN
+  if (g->san.tsan_fiber) __tsan_destroy_fiber(g->san.tsan_fiber);
+#endif
+  g->san.tsan_fiber = NULL;
+}
+
+void corio__san_m_init(corio__m_t *m) {
+  void *lo;
+  size_t size;
+  corio__os_thread_stack_bounds(&lo, &size);
+  m->g0san.fake_stack = NULL;
+  m->g0san.bottom = lo;
+  m->g0san.size = size;
+#ifdef CORIO_TSAN
+  m->g0san.tsan_fiber = __tsan_get_current_fiber();
+#else
+  m->g0san.tsan_fiber = NULL;
+#endif
+}

@@ -1,0 +1,59 @@
+/* Blocking OS calls: corio_syscall_enter leaves the P in state SYSCALL so
+ * sysmon can hand it to another M if the call takes long; corio_syscall_exit
+ * takes it back, or another idle P, or queues the coroutine and parks the M. */
+#include "proc.h"
+
+int corio_syscall_enter(void) {
+  corio__m_t *m = corio__getm();
+  if (!m || !m->curg) return CORIO_ENOTCORO;
+  if (m->oldp) corio__throw("corio_syscall_enter: already in a system call");
+  corio__p_t *p = m->p;
+  m->oldp = p;
+  m->p = NULL;
+  atomic_store_explicit(&m->curg->status, G_SYSCALL, memory_order_relaxed);
+  atomic_fetch_add_explicit(&p->syscalltick, 1, memory_order_relaxed);
+  /* Release: if sysmon takes p, it sees everything this M did with it. */
+  atomic_store_explicit(&p->status, P_SYSCALL, memory_order_release);
+  if (atomic_fetch_add_explicit(&corio__sched.nsyscall, 1, memory_order_acq_rel) == 0 &&
+      atomic_load_explicit(&corio__sched.sysmon_idle, memory_order_acquire))
+    corio__sysmon_kick();
+  return 0;
+}
+
+int corio_syscall_exit(void) {
+  corio__m_t *m = corio__getm();
+  if (!m || !m->curg) return CORIO_ENOTCORO;
+  corio__p_t *p = m->oldp;
+  if (!p) corio__throw("corio_syscall_exit without corio_syscall_enter");
+  m->oldp = NULL;
+  corio_g_t *g = m->curg;
+  atomic_fetch_sub_explicit(&corio__sched.nsyscall, 1, memory_order_acq_rel);
+  uint32_t st = P_SYSCALL;
+  if (atomic_compare_exchange_strong_explicit(&p->status, &st, P_RUNNING, memory_order_acq_rel,
+                                              memory_order_relaxed)) {
+    m->p = p;
+    p->m = m;
+    atomic_fetch_add_explicit(&p->syscalltick, 1, memory_order_relaxed);
+    atomic_store_explicit(&g->status, G_RUNNING, memory_order_relaxed);
+    return 0;
+  }
+  /* sysmon handed our P to another M. Try an idle one. */
+  corio__lock(&corio__sched.lock);
+  corio__p_t *p2 = corio__pidleget();
+  corio__unlock(&corio__sched.lock);
+  if (p2) {
+    corio__acquirep(m, p2);
+    atomic_store_explicit(&g->status, G_RUNNING, memory_order_relaxed);
+    return 0;
+  }
+  /* No P: queue the coroutine globally and let this M sleep. At shutdown the
+   * coroutine is abandoned like every other one. */
+  atomic_store_explicit(&g->status, G_RUNNING, memory_order_relaxed);
+  if (atomic_load_explicit(&corio__sched.stopping, memory_order_acquire)) {
+    m->unlockf = NULL;
+    corio__switch_out(m, g, ACT_PARK, false);
+  } else {
+    corio__switch_out(m, g, ACT_REQUEUE, false);
+  }
+  return 0;
+}

@@ -1,0 +1,92 @@
+/* sysmon: a thread without a P that retakes Ps stuck in system calls and
+ * polls the network when nobody has for a while (Go's sysmon, minus
+ * preemption: corio is cooperative). It wakes every 20 us while some M is in a
+ * system call and sleeps 10 ms otherwise; syscall_enter kicks it awake. */
+#include "netpoll.h"
+#include "os.h"
+#include "proc.h"
+
+#define SHORT_SLEEP 20000LL      /* 20 us */
+#define LONG_SLEEP 10000000LL    /* 10 ms */
+#define POLL_STALE 10000000LL    /* poll if nobody has for 10 ms */
+
+static void retake(int64_t now) {
+  for (int i = 0; i < corio__sched.nprocs; i++) {
+    corio__p_t *p = &corio__sched.allp[i];
+    if (atomic_load_explicit(&p->status, memory_order_acquire) != P_SYSCALL) continue;
+    uint32_t t = atomic_load_explicit(&p->syscalltick, memory_order_relaxed);
+    if (p->sysmon_tick != t) {
+      /* First sight of this system call: give it one tick. */
+      p->sysmon_tick = t;
+      p->sysmon_when = now;
+      continue;
+    }
+    /* Don't bother when there is nothing for the P to do and others are idle. */
+    if (corio__runqempty(p) && atomic_load_explicit(&corio__sched.runqsize, memory_order_relaxed) == 0 &&
+        atomic_load_explicit(&p->timer0when, memory_order_relaxed) == 0 &&
+        atomic_load_explicit(&corio__sched.nmspinning, memory_order_relaxed) +
+                atomic_load_explicit(&corio__sched.npidle, memory_order_relaxed) > 0 &&
+        now - p->sysmon_when < LONG_SLEEP)
+      continue;
+    uint32_t st = P_SYSCALL;
+    if (atomic_compare_exchange_strong_explicit(&p->status, &st, P_IDLE, memory_order_acq_rel,
+                                                memory_order_relaxed)) {
+      atomic_fetch_add_explicit(&p->syscalltick, 1, memory_order_relaxed);
+      p->sysmon_tick = t + 1;
+      corio__handoffp(p);
+    }
+  }
+}
+
+static void poll_if_stale(int64_t now) {
+  int64_t last = atomic_load_explicit(&corio__sched.lastpoll, memory_order_acquire);
+  if (last == 0 || now - last < POLL_STALE || !corio__netpoll_any_waiters()) return;
+  if (!atomic_compare_exchange_strong_explicit(&corio__sched.lastpoll, &last, now,
+                                               memory_order_acq_rel, memory_order_relaxed))
+    return;
+  corio__glist_t l = {0};
+  corio__netpoll(0, &l);
+  if (l.head) {
+    corio_g_t *g = l.head;
+    while (g) {
+      corio_g_t *next = g->schedlink;
+      corio__ready(g); /* no P here: goes to the global queue and wakes an M */
+      g = next;
+    }
+  }
+}
+
+static void sysmon(void *arg) {
+  (void)arg;
+  corio__os_thread_setup();
+  while (!atomic_load_explicit(&corio__sched.stopping, memory_order_acquire)) {
+    bool busy = atomic_load_explicit(&corio__sched.nsyscall, memory_order_acquire) > 0;
+    int64_t delay = busy ? SHORT_SLEEP : LONG_SLEEP;
+    uint32_t w = atomic_load_explicit(&corio__sched.sysmon_wake, memory_order_acquire);
+    atomic_store_explicit(&corio__sched.sysmon_idle, !busy, memory_order_release);
+    /* Re-check after announcing idleness: a syscall_enter in between kicks us. */
+    if (!busy && atomic_load_explicit(&corio__sched.nsyscall, memory_order_acquire) > 0) delay = 0;
+    if (delay) corio__os_futex_wait(&corio__sched.sysmon_wake, w, delay);
+    atomic_store_explicit(&corio__sched.sysmon_idle, false, memory_order_release);
+    int64_t now = corio__nanotime();
+    retake(now);
+    poll_if_stale(now);
+  }
+  corio__os_thread_teardown();
+}
+
+int corio__sysmon_start(void) {
+  return corio__os_thread_start(&corio__sched.sysmon_thread, sysmon, NULL);
+}
+
+void corio__sysmon_kick(void) {
+  atomic_fetch_add_explicit(&corio__sched.sysmon_wake, 1, memory_order_acq_rel);
+  corio__os_futex_wake(&corio__sched.sysmon_wake, 1);
+}
+
+void corio__sysmon_stop(void) {
+  if (!corio__sched.sysmon_thread) return;
+  corio__sysmon_kick();
+  corio__os_thread_join(corio__sched.sysmon_thread);
+  corio__sched.sysmon_thread = 0;
+}

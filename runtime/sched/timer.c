@@ -1,0 +1,169 @@
+/* Timers: a binary min-heap per P, guarded by the P's tlock. A timer lives in
+ * at most one heap; t->heap names it (written under that heap's lock, read
+ * without it to find the lock to take, then re-checked). timer0when mirrors the
+ * heap's earliest deadline so schedulers can peek without locking. Callbacks
+ * run without any lock held, on whichever M finds them due. */
+#include "netpoll.h"
+#include "proc.h"
+
+static void heap_set(corio__p_t *p, int i, corio__timer_t *t) {
+  p->timers[i] = t;
+  t->idx = i;
+}
+
+static void sift_up(corio__p_t *p, int i) {
+  corio__timer_t *t = p->timers[i];
+  while (i > 0) {
+    int parent = (i - 1) / 2;
+    if (p->timers[parent]->when <= t->when) break;
+    heap_set(p, i, p->timers[parent]);
+    i = parent;
+  }
+  heap_set(p, i, t);
+}
+
+static void sift_down(corio__p_t *p, int i) {
+  corio__timer_t *t = p->timers[i];
+  int n = p->ntimers;
+  for (;;) {
+    int c = 2 * i + 1;
+    if (c >= n) break;
+    if (c + 1 < n && p->timers[c + 1]->when < p->timers[c]->when) c++;
+    if (t->when <= p->timers[c]->when) break;
+    heap_set(p, i, p->timers[c]);
+    i = c;
+  }
+  heap_set(p, i, t);
+}
+
+static void update_when0(corio__p_t *p) {
+  atomic_store_explicit(&p->timer0when, p->ntimers ? p->timers[0]->when : 0,
+                        memory_order_release);
+}
+
+static void heap_remove(corio__p_t *p, corio__timer_t *t) {
+  int i = t->idx;
+  int last = --p->ntimers;
+  if (i != last) {
+    corio__timer_t *moved = p->timers[last];
+    heap_set(p, i, moved);
+    sift_down(p, i);
+    sift_up(p, moved->idx);
+  }
+  t->idx = -1;
+  atomic_store_explicit(&t->heap, NULL, memory_order_release);
+}
+
+/* Lock the heap holding t, or return NULL (t not armed) with nothing locked. */
+static corio__p_t *lock_heap_of(corio__timer_t *t) {
+  for (;;) {
+    corio__p_t *p = atomic_load_explicit(&t->heap, memory_order_acquire);
+    if (!p) return NULL;
+    corio__lock(&p->tlock);
+    if (atomic_load_explicit(&t->heap, memory_order_relaxed) == p) return p;
+    corio__unlock(&p->tlock);
+  }
+}
+
+void corio__timer_init(corio__timer_t *t, corio__timer_fn fn, void *arg) {
+  t->when = 0;
+  t->fn = fn;
+  t->arg = arg;
+  t->seq = 0;
+  atomic_store_explicit(&t->heap, NULL, memory_order_relaxed);
+  t->idx = -1;
+}
+
+/* Tell whoever waits for the earliest timer that there is an earlier one:
+ * break the poller if it sleeps past when; otherwise make sure an M looks. */
+static void wake_for_timer(int64_t when) {
+  if (atomic_load_explicit(&corio__sched.lastpoll, memory_order_acquire) == 0) {
+    int64_t until = atomic_load_explicit(&corio__sched.poll_until, memory_order_acquire);
+    if (until == 0 || until > when) corio__netpoll_break();
+  } else {
+    corio__wakep();
+  }
+}
+
+void corio__timer_reset(corio__timer_t *t, int64_t when, uintptr_t seq) {
+  corio__p_t *p = lock_heap_of(t);
+  if (p) {
+    t->when = when;
+    t->seq = seq;
+    sift_down(p, t->idx);
+    sift_up(p, t->idx);
+  } else {
+    corio__m_t *m = corio__getm();
+    p = (m && m->p) ? m->p : &corio__sched.allp[0];
+    corio__lock(&p->tlock);
+    if (p->ntimers == p->captimers) {
+      int cap = p->captimers ? p->captimers * 2 : 64;
+      corio__timer_t **nt = corio__malloc((size_t)cap * sizeof *nt);
+      if (!nt) corio__throw("out of memory growing a timer heap");
+      for (int i = 0; i < p->ntimers; i++) nt[i] = p->timers[i];
+      corio__free(p->timers);
+      p->timers = nt;
+      p->captimers = cap;
+    }
+    t->when = when;
+    t->seq = seq;
+    atomic_store_explicit(&t->heap, p, memory_order_release);
+    heap_set(p, p->ntimers++, t);
+    sift_up(p, t->idx);
+  }
+  int64_t old0 = atomic_load_explicit(&p->timer0when, memory_order_relaxed);
+  update_when0(p);
+  bool earliest = p->timers[0] == t;
+  corio__unlock(&p->tlock);
+  if (earliest && (old0 == 0 || when < old0)) wake_for_timer(when);
+}
+
+bool corio__timer_stop(corio__timer_t *t) {
+  corio__p_t *p = lock_heap_of(t);
+  if (!p) return false;
+  heap_remove(p, t);
+  update_when0(p);
+  corio__unlock(&p->tlock);
+  return true;
+}
+
+int64_t corio__run_timers(corio__p_t *p, int64_t now) {
+  int64_t w = atomic_load_explicit(&p->timer0when, memory_order_acquire);
+  if (w == 0 || w > now) return w;
+  corio__lock(&p->tlock);
+  while (p->ntimers > 0 && p->timers[0]->when <= now) {
+    corio__timer_t *t = p->timers[0];
+    heap_remove(p, t);
+    update_when0(p);
+    corio__timer_fn fn = t->fn;
+    void *arg = t->arg;
+    uintptr_t seq = t->seq;
+    corio__unlock(&p->tlock);
+    fn(arg, seq);
+    corio__lock(&p->tlock);
+  }
+  update_when0(p);
+  w = p->ntimers ? p->timers[0]->when : 0;
+  corio__unlock(&p->tlock);
+  return w;
+}
+
+int64_t corio__timers_earliest(void) {
+  int64_t best = 0;
+  for (int i = 0; i < corio__sched.nprocs; i++) {
+    int64_t w = atomic_load_explicit(&corio__sched.allp[i].timer0when, memory_order_acquire);
+    if (w != 0 && (best == 0 || w < best)) best = w;
+  }
+  return best;
+}
+
+void corio__timers_free(corio__p_t *p) {
+  for (int i = 0; i < p->ntimers; i++) {
+    p->timers[i]->idx = -1;
+    atomic_store_explicit(&p->timers[i]->heap, NULL, memory_order_relaxed);
+  }
+  corio__free(p->timers);
+  p->timers = NULL;
+  p->ntimers = p->captimers = 0;
+  atomic_store_explicit(&p->timer0when, 0, memory_order_relaxed);
+}
