@@ -43,9 +43,14 @@ int corio__file_sys_init(corio_file_t *f, uintptr_t handle, int how);
  * error as documented for corio_file_fd_ex. */
 int corio__file_sys_fd(corio_file_t *f);
 
+/* Close a raw handle that no FD owns yet (error paths of open and pipe). */
+void corio__file_sys_close_handle(uintptr_t handle);
+
 /* ==== Portable (file.c) ==== */
 
-/* Allocate a File named name over handle (taking ownership on success). */
+/* Allocate a File named name over handle (taking ownership on success; on
+ * error the caller still owns handle). Checks that the runtime is
+ * initialised (CORIO_ENOTINIT). */
 int corio__file_new(uintptr_t handle, const char *name, int how, corio_file_t **out);
 
 #endif
