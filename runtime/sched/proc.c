@@ -123,6 +123,7 @@ static int galloc(size_t stack_size, corio_g_t **out) {
 
 int corio__newproc(corio_fn_t fn, void *arg, size_t stack_size, corio_g_t **out) {
   corio_g_t *g;
+  if (stack_size == 0) stack_size = corio__sched.stack_size;
   int rc = galloc(stack_size, &g);
   if (rc) return rc;
   g->fn = fn;
