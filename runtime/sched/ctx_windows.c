@@ -1,0 +1,99 @@
+/* Initial frame for arch/switch_amd64_win.S (layout described there), and the
+ * TEB stack fields a coroutine's stack is described by.
+ *
+ * A Windows thread stack is a reservation whose top part is committed, with a
+ * PAGE_GUARD page right below the committed part and more reserved pages below
+ * that. The TEB names the three boundaries: StackBase (top), StackLimit (lowest
+ * committed byte) and DeallocationStack (bottom of the reservation). When code
+ * touches the guard page the system commits further down, or, when too little
+ * reserve is left, raises STATUS_STACK_OVERFLOW on the same stack while a few
+ * pages are still free for the exception dispatch and its handlers.
+ *
+ * A coroutine stack is shaped the same way, so that its overflow is reported
+ * like a thread's: corio__os_reserve (os_windows.c) leaves spare reserved pages
+ * below every reservation, and corio__ctx_make turns the reserved page right
+ * below the stack (the stack allocator's guard page) into a PAGE_GUARD page and
+ * points DeallocationStack at the bottom of the reservation. Without the spare
+ * pages there would be no room to dispatch the overflow exception (Wine then
+ * silently ends the thread); without the PAGE_GUARD flag, a fault below the
+ * stack would be a plain access violation whose exception record the system
+ * cannot write anywhere. */
+#include "ctx.h"
+#include "os.h"
+
+#include <stdint.h>
+#include <windows.h>
+
+void corio__ctx_start(void);
+EXCEPTION_DISPOSITION corio__ctx_unhandled(EXCEPTION_RECORD *rec, void *frame, CONTEXT *ctx,
+                                          void *dispatch);
+
+/* The most DeallocationStack may lie below lo: the allocator's guard page and
+ * the spare pages os_windows.c reserves under it, with room to spare. */
+#define MAX_GUARD_SPAN ((uintptr_t)64 * 1024)
+
+/* The bottom of the inaccessible pages right below lo that belong to the same
+ * reservation as lo, or lo itself when lo - 1 is ordinary memory (a stack
+ * carved from a shared reservation, next to its neighbour). Makes the page
+ * right below lo a PAGE_GUARD page if it is merely reserved. */
+static uintptr_t guard_bottom(uintptr_t lo) {
+  MEMORY_BASIC_INFORMATION here, below;
+  if (!VirtualQuery((void *)lo, &here, sizeof here)) return lo;
+  if (!VirtualQuery((void *)(lo - 1), &below, sizeof below)) return lo;
+  if (below.AllocationBase != here.AllocationBase) return lo;
+  uintptr_t page = lo - corio__os_page_size();
+  if (below.State == MEM_RESERVE) {
+    DWORD ok = VirtualAlloc((void *)page, corio__os_page_size(), MEM_COMMIT,
+                            PAGE_READWRITE | PAGE_GUARD) != NULL;
+    if (!ok) return lo;
+  } else if (!(below.State == MEM_COMMIT && (below.Protect & (PAGE_GUARD | PAGE_NOACCESS)))) {
+    return lo;
+  }
+  uintptr_t bottom = (uintptr_t)here.AllocationBase;
+  return lo - bottom > MAX_GUARD_SPAN ? lo - MAX_GUARD_SPAN : bottom;
+}
+
+void corio__ctx_make(corio__ctx_t *ctx, void *lo, void *hi, void (*entry)(void *), void *arg) {
+  uintptr_t top = (uintptr_t)hi & ~(uintptr_t)15;
+  /* The return slot sits at top-24, so rsp is 16-byte aligned after the ret
+   * into corio__ctx_start, as its unwind data assumes; the slot above holds
+   * the zero "return address" that ends a stack walk. */
+  uint64_t *sp = (uint64_t *)(top - 288);
+  for (int i = 0; i < 20; i++) sp[i] = 0;              /* xmm6 .. xmm15 */
+  sp[20] = 0x1F80 | ((uint64_t)0x027F << 32);          /* default MXCSR, x87 cw */
+  sp[21] = (uint64_t)top;                              /* StackBase */
+  sp[22] = (uint64_t)(uintptr_t)lo;                    /* StackLimit: all committed */
+  sp[23] = (uint64_t)guard_bottom((uintptr_t)lo);      /* DeallocationStack */
+  sp[24] = 0;                                          /* padding */
+  sp[25] = 0;                                          /* r15 */
+  sp[26] = 0;                                          /* r14 */
+  sp[27] = (uint64_t)(uintptr_t)arg;                   /* r13 */
+  sp[28] = (uint64_t)(uintptr_t)entry;                 /* r12 */
+  sp[29] = 0;                                          /* rsi */
+  sp[30] = 0;                                          /* rdi */
+  sp[31] = 0;                                          /* rbx */
+  sp[32] = 0;                                          /* rbp */
+  sp[33] = (uint64_t)(uintptr_t)corio__ctx_start;      /* return address */
+  sp[34] = 0;                                          /* corio__ctx_start's "return address" */
+  sp[35] = 0;
+  ctx->sp = sp;
+}
+
+/* The exception handler of corio__ctx_start's frame: an exception that no
+ * frame of the coroutine handled. Like RtlUserThreadStart's filter, ask
+ * UnhandledExceptionFilter (which runs the top-level filter the embedder or a
+ * debugger installed) and end the process with the exception code unless it
+ * says to continue. Searching further is not an option: there is no frame
+ * above this one. */
+EXCEPTION_DISPOSITION corio__ctx_unhandled(EXCEPTION_RECORD *rec, void *frame, CONTEXT *ctx,
+                                          void *dispatch) {
+  (void)frame;
+  (void)dispatch;
+  if (rec->ExceptionFlags & (EXCEPTION_UNWINDING | EXCEPTION_EXIT_UNWIND))
+    return ExceptionContinueSearch;
+  EXCEPTION_POINTERS ptrs = {rec, ctx};
+  if (UnhandledExceptionFilter(&ptrs) == EXCEPTION_CONTINUE_EXECUTION)
+    return ExceptionContinueExecution;
+  TerminateProcess(GetCurrentProcess(), rec->ExceptionCode);
+  return ExceptionContinueSearch; /* not reached */
+}

@@ -1,0 +1,53 @@
+#!/bin/sh
+# Keep one wineserver alive for a test run, so that each test executable starts
+# in milliseconds instead of half a second.
+#
+#   scripts/wine-session.sh start [build-dir]   # default build dir: build-mingw
+#   scripts/wine-session.sh stop  [build-dir]
+#
+# The prefix is <build-dir>/wineprefix (the one scripts/wine-run.sh uses) unless
+# WINEPREFIX is set. start creates and initialises the prefix on first use.
+set -eu
+
+usage() {
+  echo "usage: $0 start|stop [build-dir]" >&2
+  exit 2
+}
+
+[ $# -ge 1 ] || usage
+cmd=$1
+build=${2:-build-mingw}
+
+if [ -z "${WINEPREFIX:-}" ]; then
+  mkdir -p "$build"
+  WINEPREFIX="$(cd "$build" && pwd -P)/wineprefix"
+fi
+export WINEPREFIX
+export WINEDEBUG=-all
+
+case "$cmd" in
+  start)
+    mkdir -p "$WINEPREFIX"
+    # Persistent server first: wineboot and every later wine attach to it.
+    # It refuses to start when one already runs for this prefix, which is fine.
+    wineserver -p 2>/dev/null || true
+    if [ ! -f "$WINEPREFIX/system.reg" ]; then
+      echo "wine-session: initialising $WINEPREFIX" >&2
+      (
+        flock 9
+        if [ ! -f "$WINEPREFIX/system.reg" ]; then
+          wineboot -i >/dev/null 2>&1
+        fi
+      ) 9>"$WINEPREFIX.lock"
+    fi
+    ;;
+  stop)
+    if [ -d "$WINEPREFIX" ]; then
+      wineserver -k 2>/dev/null || true
+      wineserver -w 2>/dev/null || true
+    fi
+    ;;
+  *)
+    usage
+    ;;
+esac
