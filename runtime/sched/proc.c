@@ -293,7 +293,10 @@ void corio__ready(corio_g_t *g) {
   if (!atomic_compare_exchange_strong_explicit(&g->status, &st, G_RUNNABLE, memory_order_acq_rel,
                                                memory_order_relaxed))
     corio__throw("ready of a coroutine that is not parked");
-  runnable_put(g, true);
+  /* A coroutine readying another hands it the rest of its time slice
+   * (runnext); the scheduler's own wake-ups (timers) keep FIFO order. */
+  corio__m_t *m = corio__getm();
+  runnable_put(g, m && m->curg);
 }
 
 void corio_ready(corio_g_t *g) {

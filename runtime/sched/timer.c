@@ -157,11 +157,9 @@ int64_t corio__timers_earliest(void) {
   return best;
 }
 
+/* Shutdown: the timers themselves may live in Gs already freed; only the heap
+ * array is ours to release. */
 void corio__timers_free(corio__p_t *p) {
-  for (int i = 0; i < p->ntimers; i++) {
-    p->timers[i]->idx = -1;
-    atomic_store_explicit(&p->timers[i]->heap, NULL, memory_order_relaxed);
-  }
   corio__free(p->timers);
   p->timers = NULL;
   p->ntimers = p->captimers = 0;
