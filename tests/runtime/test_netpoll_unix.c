@@ -1,0 +1,716 @@
+/* Poll descriptors over the epoll backend, driven through the corio__pd API
+ * directly on nonblocking pipes and socketpairs, with real coroutines and
+ * real OS threads.
+ *
+ * Criterion's assertions must not run on a coroutine, so coroutine code
+ * records the first failed CHECK and the test asserts it after corio_run. */
+#define _GNU_SOURCE /* pipe2 */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "corio/runtime.h"
+#include "corio/sync.h"
+#include "netpoll.h"
+#include "netpoll_testing.h"
+
+#define MS ((int64_t)1000000)
+
+/* ---- checks made on coroutines ---- */
+
+static _Atomic int check_failed;
+static char check_msg[512];
+
+static void check_fail(const char *file, int line, const char *what) {
+  int expected = 0;
+  if (atomic_compare_exchange_strong(&check_failed, &expected, 1))
+    snprintf(check_msg, sizeof check_msg, "%s:%d: %s", file, line, what);
+}
+
+#define CHECK(cond)                                                                            \
+  do {                                                                                         \
+    if (!(cond))                                                                               \
+      check_fail(__FILE__, __LINE__, "CHECK(" #cond ")");                                      \
+  } while (0)
+
+#define CHECK_EQ(a, b)                                                                         \
+  do {                                                                                         \
+    long long a_ = (long long)(a), b_ = (long long)(b);                                        \
+    if (a_ != b_) {                                                                            \
+      char m_[256];                                                                            \
+      snprintf(m_, sizeof m_, "%s == %s (%lld vs %lld)", #a, #b, a_, b_);                     \
+      check_fail(__FILE__, __LINE__, m_);                                                      \
+    }                                                                                          \
+  } while (0)
+
+static void run_program(int procs, corio_main_fn_t fn, void *arg) {
+  corio_config_t cfg = CORIO_CONFIG_INIT;
+  cfg.procs = procs;
+  int status = -1;
+  int rc = corio_run(&cfg, fn, arg, &status);
+  cr_assert_eq(rc, 0, "corio_run: %s", corio_strerror(rc));
+  cr_assert(!atomic_load(&check_failed), "%s", check_msg);
+  cr_assert_eq(status, 0, "main coroutine returned %d", status);
+}
+
+/* ---- helpers ---- */
+
+static void make_pipe(int p[2]) {
+  if (pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0) {
+    check_fail(__FILE__, __LINE__, "pipe2");
+    p[0] = p[1] = -1;
+  }
+}
+
+static corio__pd_t *open_pd(int fd) {
+  corio__pd_t *pd = NULL;
+  int rc = corio__pd_open((uintptr_t)fd, &pd);
+  CHECK_EQ(rc, 0);
+  return pd;
+}
+
+/* The poll layer's order: wake everyone, then unregister and recycle. */
+static void close_pd(corio__pd_t *pd) {
+  corio__pd_unblock(pd);
+  corio__pd_close(pd);
+}
+
+/* Yield until mode's slot holds a parked G (the waiter committed), at most
+ * two seconds. */
+static bool wait_parked(corio__pd_t *pd, int mode) {
+  int64_t give_up = corio_nanotime() + 2000 * MS;
+  while (corio__pd_debug_slot(pd, mode) <= 2) {
+    if (corio_nanotime() > give_up) {
+      check_fail(__FILE__, __LINE__, "the waiter never parked");
+      return false;
+    }
+    corio_yield();
+  }
+  return true;
+}
+
+/* Read one byte the way the poll layer does: reset, try, wait on EAGAIN.
+ * Returns the byte, or -(poll error) when the wait failed. */
+static int read_byte(corio__pd_t *pd, int fd) {
+  int rc = corio__pd_reset(pd, 'r', false);
+  if (rc != CORIO__POLL_OK)
+    return -rc;
+  for (;;) {
+    unsigned char c;
+    ssize_t n = read(fd, &c, 1);
+    if (n == 1)
+      return c;
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (!(n < 0 && errno == EAGAIN)) {
+      check_fail(__FILE__, __LINE__, "read failed");
+      return -100;
+    }
+    rc = corio__pd_wait(pd, 'r', false);
+    if (rc != CORIO__POLL_OK)
+      return -rc;
+  }
+}
+
+static void write_byte(int fd, unsigned char c) {
+  ssize_t n;
+  do {
+    n = write(fd, &c, 1);
+  } while (n < 0 && errno == EINTR);
+  CHECK_EQ(n, 1);
+}
+
+/* A reader coroutine: waits on its pd (with no deadline of its own) and
+ * records what it got and when. */
+typedef struct reader {
+  corio__pd_t *pd;
+  int fd;
+  _Atomic(corio_g_t *) g;
+  int result;     /* the byte, or -(poll error) */
+  int64_t woke;   /* corio_nanotime() when the wait ended */
+  _Atomic int done;
+  corio_wg_t wg;
+} reader_t;
+
+static void reader_fn(void *arg) {
+  reader_t *r = arg;
+  atomic_store(&r->g, corio_current());
+  r->result = read_byte(r->pd, r->fd);
+  r->woke = corio_nanotime();
+  atomic_store(&r->done, 1);
+  corio_wg_done(&r->wg);
+}
+
+static void start_reader(reader_t *r, corio__pd_t *pd, int fd) {
+  memset(r, 0, sizeof *r);
+  r->pd = pd;
+  r->fd = fd;
+  corio_wg_add(&r->wg, 1);
+  CHECK_EQ(corio_spawn(reader_fn, r), 0);
+}
+
+/* ---- woken by a write ---- */
+
+static int wake_by_coroutine_main(void *arg) {
+  int p[2];
+  make_pipe(p);
+  corio__pd_t *pd = open_pd(p[0]);
+  reader_t r;
+  start_reader(&r, pd, p[0]);
+  if (wait_parked(pd, 'r')) {
+    CHECK_EQ(corio__pd_debug_slot(pd, 'r'), (uintptr_t)atomic_load(&r.g));
+    CHECK(corio__netpoll_any_waiters());
+    CHECK_EQ(atomic_load(&r.done), 0);
+    write_byte(p[1], 'x');
+  }
+  corio_wg_wait(&r.wg);
+  CHECK_EQ(r.result, 'x');
+  CHECK_EQ(corio__netpoll_debug_waiters(), 0);
+  close_pd(pd);
+  close(p[0]);
+  close(p[1]);
+  return 0;
+}
+
+Test(netpoll, parked_reader_woken_by_write_from_coroutine) {
+  run_program(1, wake_by_coroutine_main, NULL);
+}
+
+Test(netpoll, parked_reader_woken_by_write_from_coroutine_2p) {
+  run_program(2, wake_by_coroutine_main, NULL);
+}
+
+typedef struct foreign {
+  corio__pd_t *pd;
+  int wfd;
+  bool parked;
+} foreign_t;
+
+/* A thread the runtime does not know: wait (politely) until the reader has
+ * parked, then write. */
+static void *foreign_writer(void *arg) {
+  foreign_t *f = arg;
+  int64_t give_up = corio_nanotime() + 2000 * MS;
+  while (corio__pd_debug_slot(f->pd, 'r') <= 2 && corio_nanotime() < give_up) {
+    struct timespec ts = {0, 200000};
+    nanosleep(&ts, NULL);
+  }
+  f->parked = corio__pd_debug_slot(f->pd, 'r') > 2;
+  unsigned char c = 'T';
+  if (write(f->wfd, &c, 1) != 1)
+    f->parked = false;
+  return NULL;
+}
+
+static int wake_by_thread_main(void *arg) {
+  int p[2];
+  make_pipe(p);
+  corio__pd_t *pd = open_pd(p[0]);
+  reader_t r;
+  start_reader(&r, pd, p[0]);
+  foreign_t f = {pd, p[1], false};
+  pthread_t th;
+  CHECK_EQ(pthread_create(&th, NULL, foreign_writer, &f), 0);
+  /* The main coroutine parks too, so nothing runs until the poller wakes. */
+  corio_wg_wait(&r.wg);
+  pthread_join(th, NULL);
+  CHECK(f.parked);
+  CHECK_EQ(r.result, 'T');
+  close_pd(pd);
+  close(p[0]);
+  close(p[1]);
+  return 0;
+}
+
+Test(netpoll, parked_reader_woken_by_write_from_foreign_thread) {
+  run_program(1, wake_by_thread_main, NULL);
+}
+
+Test(netpoll, parked_reader_woken_by_write_from_foreign_thread_2p) {
+  run_program(2, wake_by_thread_main, NULL);
+}
+
+/* ---- deadlines ---- */
+
+static int deadline_expiry_main(void *arg) {
+  int p[2];
+  make_pipe(p);
+  corio__pd_t *pd = open_pd(p[0]);
+  int64_t start = corio_nanotime();
+  corio__pd_set_deadline(pd, start + 30 * MS, 'r');
+  CHECK_EQ(corio__pd_reset(pd, 'r', false), CORIO__POLL_OK);
+  CHECK_EQ(corio__pd_wait(pd, 'r', false), CORIO__POLL_ERR_TIMEOUT);
+  int64_t took = corio_nanotime() - start;
+  CHECK(took >= 30 * MS);
+  CHECK(took < 2000 * MS);
+  /* Expired stays expired; the write side has no deadline. */
+  CHECK_EQ(corio__pd_reset(pd, 'r', false), CORIO__POLL_ERR_TIMEOUT);
+  CHECK_EQ(corio__pd_reset(pd, 'w', false), CORIO__POLL_OK);
+  /* Clearing it makes the descriptor usable again. */
+  corio__pd_set_deadline(pd, 0, 'r');
+  CHECK_EQ(corio__pd_reset(pd, 'r', false), CORIO__POLL_OK);
+  write_byte(p[1], 'k');
+  CHECK_EQ(read_byte(pd, p[0]), 'k');
+  close_pd(pd);
+  close(p[0]);
+  close(p[1]);
+  return 0;
+}
+
+Test(netpoll, deadline_expiry_gives_timeout) { run_program(1, deadline_expiry_main, NULL); }
+
+static int deadline_later_main(void *arg) {
+  int p[2];
+  make_pipe(p);
+  corio__pd_t *pd = open_pd(p[0]);
+  int64_t start = corio_nanotime();
+  corio__pd_set_deadline(pd, start + 50 * MS, 'r');
+  reader_t r;
+  start_reader(&r, pd, p[0]);
+  wait_parked(pd, 'r');
+  corio__pd_set_deadline(pd, start + 300 * MS, 'r'); /* while it waits */
+  corio_wg_wait(&r.wg);
+  CHECK_EQ(r.result, -CORIO__POLL_ERR_TIMEOUT);
+  CHECK(r.woke - start >= 300 * MS);
+  CHECK(r.woke - start < 3000 * MS);
+  close_pd(pd);
+  close(p[0]);
+  close(p[1]);
+  return 0;
+}
+
+Test(netpoll, deadline_moved_later_while_waiting) { run_program(1, deadline_later_main, NULL); }
+
+static int deadline_earlier_main(void *arg) {
+  int p[2];
+  make_pipe(p);
+  corio__pd_t *pd = open_pd(p[0]);
+  int64_t start = corio_nanotime();
+  corio__pd_set_deadline(pd, start + 10000 * MS, 'r');
+  reader_t r;
+  start_reader(&r, pd, p[0]);
+  wait_parked(pd, 'r');
+  int64_t moved = corio_nanotime() + 40 * MS;
+  corio__pd_set_deadline(pd, moved, 'r');
+  corio_wg_wait(&r.wg);
+  CHECK_EQ(r.result, -CORIO__POLL_ERR_TIMEOUT);
+  CHECK(r.woke >= moved);
+  CHECK(r.woke - start < 3000 * MS);
+  close_pd(pd);
+  close(p[0]);
+  close(p[1]);
+  return 0;
+}
+
+Test(netpoll, deadline_moved_earlier_while_waiting) {
+  run_program(1, deadline_earlier_main, NULL);
+}
+
+static int deadline_cleared_main(void *arg) {
+  int p[2];
+  make_pipe(p);
+  corio__pd_t *pd = open_pd(p[0]);
+  int64_t start = corio_nanotime();
+  corio__pd_set_deadline(pd, start + 40 * MS, 'r');
+  reader_t r;
+  start_reader(&r, pd, p[0]);
+  wait_parked(pd, 'r');
+  corio__pd_set_deadline(pd, 0, 'r'); /* no deadline any more */
+  corio_sleep(120 * MS);
+  CHECK_EQ(atomic_load(&r.done), 0); /* the stopped timer did not fire */
+  write_byte(p[1], 'c');
+  corio_wg_wait(&r.wg);
+  CHECK_EQ(r.result, 'c');
+  close_pd(pd);
+  close(p[0]);
+  close(p[1]);
+  return 0;
+}
+
+Test(netpoll, deadline_cleared_while_waiting) { run_program(1, deadline_cleared_main, NULL); }
+
+static int past_deadline_main(void *arg) {
+  int p[2];
+  make_pipe(p);
+  corio__pd_t *pd = open_pd(p[0]);
+  /* Set in the past: reset and wait fail at once, without parking. */
+  corio__pd_set_deadline(pd, corio_nanotime() - 1, 'r');
+  CHECK_EQ(corio__pd_reset(pd, 'r', false), CORIO__POLL_ERR_TIMEOUT);
+  int64_t t0 = corio_nanotime();
+  CHECK_EQ(corio__pd_wait(pd, 'r', false), CORIO__POLL_ERR_TIMEOUT);
+  CHECK(corio_nanotime() - t0 < 100 * MS);
+  CHECK_EQ(corio__pd_reset(pd, 'w', false), CORIO__POLL_OK);
+  /* A negative time is in the past too. */
+  corio__pd_set_deadline(pd, 0, 'r');
+  corio__pd_set_deadline(pd, -5, 'r' + 'w');
+  CHECK_EQ(corio__pd_reset(pd, 'r', false), CORIO__POLL_ERR_TIMEOUT);
+  CHECK_EQ(corio__pd_reset(pd, 'w', false), CORIO__POLL_ERR_TIMEOUT);
+  corio__pd_set_deadline(pd, 0, 'r' + 'w');
+
+  /* Set in the past while a coroutine waits (with no deadline): it wakes at
+   * once with the timeout. */
+  reader_t r;
+  start_reader(&r, pd, p[0]);
+  wait_parked(pd, 'r');
+  int64_t now = corio_nanotime();
+  corio__pd_set_deadline(pd, now, 'r');
+  corio_wg_wait(&r.wg);
+  CHECK_EQ(r.result, -CORIO__POLL_ERR_TIMEOUT);
+  CHECK(r.woke - now < 500 * MS);
+  close_pd(pd);
+  close(p[0]);
+  close(p[1]);
+  return 0;
+}
+
+Test(netpoll, past_deadline_fails_at_once) { run_program(1, past_deadline_main, NULL); }
+
+static int both_deadlines_main(void *arg) {
+  /* One socket, one pd, a reader and a writer; one call sets both deadlines. */
+  int sv[2];
+  CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+  char junk[4096];
+  memset(junk, 'j', sizeof junk);
+  while (write(sv[0], junk, sizeof junk) > 0) {
+  }
+  CHECK_EQ(errno, EAGAIN);
+  corio__pd_t *pd = open_pd(sv[0]);
+  int64_t start = corio_nanotime();
+  corio__pd_set_deadline(pd, start + 60 * MS, 'r' + 'w');
+  CHECK_EQ(corio__pd_reset(pd, 'r', false), CORIO__POLL_OK);
+  CHECK_EQ(corio__pd_reset(pd, 'w', false), CORIO__POLL_OK);
+  CHECK_EQ(corio__pd_wait(pd, 'w', false), CORIO__POLL_ERR_TIMEOUT);
+  CHECK(corio_nanotime() - start >= 60 * MS);
+  CHECK_EQ(corio__pd_wait(pd, 'r', false), CORIO__POLL_ERR_TIMEOUT);
+  close_pd(pd);
+  close(sv[0]);
+  close(sv[1]);
+  return 0;
+}
+
+Test(netpoll, read_and_write_deadline_set_together) {
+  run_program(1, both_deadlines_main, NULL);
+}
+
+/* ---- unblock (close) ---- */
+
+typedef struct writer {
+  corio__pd_t *pd;
+  int result;
+  corio_wg_t wg;
+} writer_t;
+
+static void blocked_writer_fn(void *arg) {
+  writer_t *w = arg;
+  CHECK_EQ(corio__pd_reset(w->pd, 'w', false), CORIO__POLL_OK);
+  w->result = corio__pd_wait(w->pd, 'w', false);
+  corio_wg_done(&w->wg);
+}
+
+static int unblock_main(void *arg) {
+  int sv[2];
+  CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+  /* Fill the socket so a writer has to wait for room. */
+  char junk[4096];
+  memset(junk, 'j', sizeof junk);
+  while (write(sv[0], junk, sizeof junk) > 0) {
+  }
+  CHECK_EQ(errno, EAGAIN);
+  corio__pd_t *pd = open_pd(sv[0]);
+  reader_t r;
+  start_reader(&r, pd, sv[0]);
+  writer_t w = {pd, -1, CORIO_WG_INIT};
+  corio_wg_add(&w.wg, 1);
+  CHECK_EQ(corio_spawn(blocked_writer_fn, &w), 0);
+  wait_parked(pd, 'r');
+  wait_parked(pd, 'w');
+  corio__pd_set_deadline(pd, corio_nanotime() + 10000 * MS, 'r'); /* a timer to stop */
+  corio__pd_unblock(pd);
+  corio_wg_wait(&r.wg);
+  corio_wg_wait(&w.wg);
+  CHECK_EQ(r.result, -CORIO__POLL_ERR_CLOSING);
+  CHECK_EQ(w.result, CORIO__POLL_ERR_CLOSING);
+  /* Closing wins over everything, and deadlines are ignored from now on. */
+  CHECK_EQ(corio__pd_reset(pd, 'r', false), CORIO__POLL_ERR_CLOSING);
+  corio__pd_set_deadline(pd, corio_nanotime() - 1, 'r');
+  CHECK_EQ(corio__pd_wait(pd, 'r', false), CORIO__POLL_ERR_CLOSING);
+  CHECK_EQ(corio__netpoll_debug_waiters(), 0);
+  corio__pd_close(pd);
+  close(sv[0]);
+  close(sv[1]);
+  return 0;
+}
+
+Test(netpoll, unblock_wakes_both_waiters_with_closing) { run_program(1, unblock_main, NULL); }
+Test(netpoll, unblock_wakes_both_waiters_with_closing_2p) { run_program(2, unblock_main, NULL); }
+
+/* ---- event errors ---- */
+
+static int event_error_main(void *arg) {
+  /* The write end of a full pipe whose reader is gone reports a bare EPOLLERR. */
+  signal(SIGPIPE, SIG_IGN);
+  int p[2];
+  make_pipe(p);
+  char junk[4096];
+  memset(junk, 'j', sizeof junk);
+  while (write(p[1], junk, sizeof junk) > 0) {
+  }
+  CHECK_EQ(errno, EAGAIN);
+  corio__pd_t *pd = open_pd(p[1]);
+  writer_t w = {pd, -1, CORIO_WG_INIT};
+  corio_wg_add(&w.wg, 1);
+  CHECK_EQ(corio_spawn(blocked_writer_fn, &w), 0);
+  wait_parked(pd, 'w');
+  close(p[0]);
+  corio_wg_wait(&w.wg);
+  /* The writer wakes normally (its write reports EPIPE itself); readers are
+   * told the handle is not pollable. */
+  CHECK_EQ(w.result, CORIO__POLL_OK);
+  CHECK_EQ(corio__pd_reset(pd, 'w', false), CORIO__POLL_OK);
+  CHECK_EQ(corio__pd_reset(pd, 'r', false), CORIO__POLL_ERR_NOT_POLLABLE);
+  CHECK(write(p[1], "x", 1) < 0 && errno == EPIPE);
+  close_pd(pd);
+  close(p[1]);
+
+  /* A reused descriptor starts without the flag. */
+  int q[2];
+  make_pipe(q);
+  corio__pd_t *pd2 = open_pd(q[0]);
+  CHECK_EQ(corio__pd_reset(pd2, 'r', false), CORIO__POLL_OK);
+  close_pd(pd2);
+  close(q[0]);
+  close(q[1]);
+  return 0;
+}
+
+Test(netpoll, epollerr_sets_the_event_error_flag) { run_program(1, event_error_main, NULL); }
+
+/* ---- reuse ---- */
+
+static void probe_fn(void *arg) {
+  reader_t *r = arg;
+  reader_fn(r);
+}
+
+static int reuse_main(void *arg) {
+  /* A: a pipe whose read end stays registered after A is closed: its fd is
+   * closed behind the poller's back while a dup keeps the pipe alive, so
+   * EPOLL_CTL_DEL cannot find it and epoll keeps reporting with A's old
+   * data. */
+  int a[2];
+  make_pipe(a);
+  corio__pd_t *pda = open_pd(a[0]);
+  uintptr_t seq_a = corio__pd_seq(pda);
+  int a_dup = dup(a[0]);
+  CHECK(a_dup >= 0);
+  corio__pd_unblock(pda);
+  close(a[0]); /* before pd_close: the registration lingers */
+  corio__pd_close(pda);
+  CHECK(corio__pd_seq(pda) != seq_a);
+
+  /* B reuses A's memory (the cache is LIFO). */
+  int b[2];
+  make_pipe(b);
+  corio__pd_t *pdb = open_pd(b[0]);
+  CHECK(pdb == pda);
+  reader_t rb;
+  start_reader(&rb, pdb, b[0]);
+  wait_parked(pdb, 'r');
+
+  /* C: a probe. When the probe's reader has run, the poller has handled a
+   * batch that held the stale event too (queued before the probe's). */
+  int c[2];
+  make_pipe(c);
+  corio__pd_t *pdc = open_pd(c[0]);
+  reader_t rc;
+  memset(&rc, 0, sizeof rc);
+  rc.pd = pdc;
+  rc.fd = c[0];
+  corio_wg_add(&rc.wg, 1);
+  CHECK_EQ(corio_spawn(probe_fn, &rc), 0);
+  wait_parked(pdc, 'r');
+
+  write_byte(a[1], 's'); /* the stale event */
+  write_byte(c[1], 'p');
+  corio_wg_wait(&rc.wg);
+  CHECK_EQ(rc.result, 'p');
+  /* B's reader is still parked: the stale event was dropped. */
+  CHECK_EQ(corio__pd_debug_slot(pdb, 'r'), (uintptr_t)atomic_load(&rb.g));
+  CHECK_EQ(atomic_load(&rb.done), 0);
+
+  /* The same through the backend entry point, with the old tag. */
+  corio__glist_t l = {0};
+  uint32_t mask = (1u << CORIO__PD_TAG_BITS) - 1;
+  CHECK(!corio__netpoll_ready_tagged(pdb, (uint32_t)(seq_a & mask), CORIO__PD_TAG_BITS, 'r',
+                                     true, &l));
+  CHECK(l.head == NULL);
+  CHECK_EQ(corio__pd_debug_slot(pdb, 'r'), (uintptr_t)atomic_load(&rb.g));
+  CHECK_EQ(corio__pd_reset(pdb, 'w', false), CORIO__POLL_OK); /* no event error either */
+
+  /* A genuine write still gets through. */
+  write_byte(b[1], 'g');
+  corio_wg_wait(&rb.wg);
+  CHECK_EQ(rb.result, 'g');
+
+  close_pd(pdb);
+  close_pd(pdc);
+  close(a_dup);
+  close(a[1]);
+  close(b[0]);
+  close(b[1]);
+  close(c[0]);
+  close(c[1]);
+  return 0;
+}
+
+Test(netpoll, reused_descriptor_gets_no_stale_wakeups) { run_program(1, reuse_main, NULL); }
+
+static int stale_timer_main(void *arg) {
+  /* A deadline armed on a descriptor that is then closed and reused must not
+   * fire on the new user. */
+  int a[2];
+  make_pipe(a);
+  corio__pd_t *pda = open_pd(a[0]);
+  corio__pd_set_deadline(pda, corio_nanotime() + 20 * MS, 'r' + 'w');
+  close_pd(pda);
+  close(a[0]);
+  close(a[1]);
+  int b[2];
+  make_pipe(b);
+  corio__pd_t *pdb = open_pd(b[0]);
+  CHECK(pdb == pda);
+  reader_t r;
+  start_reader(&r, pdb, b[0]);
+  wait_parked(pdb, 'r');
+  corio_sleep(80 * MS);
+  CHECK_EQ(atomic_load(&r.done), 0);
+  CHECK_EQ(corio__pd_reset(pdb, 'w', false), CORIO__POLL_OK);
+  write_byte(b[1], 'n');
+  corio_wg_wait(&r.wg);
+  CHECK_EQ(r.result, 'n');
+  close_pd(pdb);
+  close(b[0]);
+  close(b[1]);
+  return 0;
+}
+
+Test(netpoll, reused_descriptor_gets_no_stale_timer) { run_program(1, stale_timer_main, NULL); }
+
+/* ---- the backend on its own (runtime initialised, no M running) ---- */
+
+static void *break_later(void *arg) {
+  struct timespec ts = {0, 30 * 1000000};
+  nanosleep(&ts, NULL);
+  corio__netpoll_break();
+  return NULL;
+}
+
+Test(netpoll, break_from_another_thread_wakes_blocked_poller) {
+  corio_config_t cfg = CORIO_CONFIG_INIT;
+  cfg.procs = 1;
+  cr_assert_eq(corio_init(&cfg), 0);
+  pthread_t th;
+  cr_assert_eq(pthread_create(&th, NULL, break_later, NULL), 0);
+  int64_t t0 = corio_nanotime();
+  corio__glist_t l = {0};
+  corio__netpoll(-1, &l);
+  int64_t took = corio_nanotime() - t0;
+  pthread_join(th, NULL);
+  cr_expect_null(l.head);
+  cr_expect_geq(took, 25 * MS, "woke after %lld ns, before the break", (long long)took);
+
+  /* A burst of breaks is one wake-up: the first blocking poll returns at
+   * once, the next one waits its full time. */
+  for (int i = 0; i < 1000; i++)
+    corio__netpoll_break();
+  t0 = corio_nanotime();
+  corio__netpoll(-1, &l);
+  took = corio_nanotime() - t0;
+  cr_expect_lt(took, 1000 * MS);
+  /* A nonblocking poll leaves a break for the blocking poller. */
+  corio__netpoll_break();
+  corio__netpoll(0, &l);
+  t0 = corio_nanotime();
+  corio__netpoll(5000 * MS, &l);
+  cr_expect_lt(corio_nanotime() - t0, 1000 * MS, "the break was swallowed by a nonblocking poll");
+  t0 = corio_nanotime();
+  corio__netpoll(50 * MS, &l);
+  took = corio_nanotime() - t0;
+  cr_expect_geq(took, 49 * MS, "returned after %lld ns: a break was left over", (long long)took);
+  cr_expect(corio__netpoll_is_poll_fd((uintptr_t)-1) == false);
+  cr_assert_eq(corio_shutdown(), 0);
+}
+
+Test(netpoll, tagged_references_round_trip) {
+  corio_config_t cfg = CORIO_CONFIG_INIT;
+  cfg.procs = 1;
+  cr_assert_eq(corio_init(&cfg), 0);
+  int p[2];
+  cr_assert_eq(pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
+  corio__pd_t *pd;
+  cr_assert_eq(corio__pd_open((uintptr_t)p[0], &pd), 0);
+  uint32_t tag = 0;
+  uint64_t v = corio__pd_tagged(pd, (1u << CORIO__PD_TAG_BITS) - 1);
+  cr_expect_eq(corio__pd_untag(v, &tag), pd);
+  cr_expect_eq(tag, (1u << CORIO__PD_TAG_BITS) - 1);
+  cr_expect_null(corio__pd_untag(corio__pd_tagged(NULL, 5), &tag));
+  cr_expect_eq(tag, 5);
+  /* Registering twice is the OS's error, passed through; nothing is kept. */
+  corio__pd_t *again = NULL;
+  cr_expect_eq(corio__pd_open((uintptr_t)p[0], &again), corio_err_from_errno(EEXIST));
+  cr_expect_null(again);
+  corio__pd_unblock(pd);
+  corio__pd_close(pd);
+  close(p[0]);
+  close(p[1]);
+  cr_assert_eq(corio_shutdown(), 0);
+}
+
+/* ---- timer accuracy: how late a 1 ms deadline wakes its waiter ---- */
+
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+#define OVERSHOOT_SAMPLES 200
+static int64_t overshoot[OVERSHOOT_SAMPLES];
+
+static int overshoot_main(void *arg) {
+  int p[2];
+  make_pipe(p);
+  corio__pd_t *pd = open_pd(p[0]);
+  for (int i = 0; i < OVERSHOOT_SAMPLES; i++) {
+    int64_t dl = corio_nanotime() + 1 * MS;
+    corio__pd_set_deadline(pd, dl, 'r');
+    CHECK_EQ(corio__pd_wait(pd, 'r', false), CORIO__POLL_ERR_TIMEOUT);
+    overshoot[i] = corio_nanotime() - dl;
+    CHECK(overshoot[i] >= 0);
+    corio__pd_set_deadline(pd, 0, 'r');
+  }
+  close_pd(pd);
+  close(p[0]);
+  close(p[1]);
+  return 0;
+}
+
+Test(netpoll, deadline_overshoot_1ms) {
+  run_program(1, overshoot_main, NULL);
+  qsort(overshoot, OVERSHOOT_SAMPLES, sizeof overshoot[0], cmp_i64);
+  int64_t med = overshoot[OVERSHOOT_SAMPLES / 2];
+  int64_t p90 = overshoot[OVERSHOOT_SAMPLES * 9 / 10];
+  fprintf(stderr, "netpoll: 1 ms deadline overshoot: median %.1f us, p90 %.1f us\n", med / 1e3,
+          p90 / 1e3);
+  /* Generous: the target (35 us) is for a quiet machine; CI shares its cores. */
+  cr_expect_lt(med, 2 * MS, "median overshoot %lld ns", (long long)med);
+}
