@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Build corio and run every test suite:
+#   native    Criterion suites, install/consumer test      (build-test/native)
+#   asan      the same under AddressSanitizer + UBSan       (build-test/asan)
+#   tsan      the same under ThreadSanitizer                (build-test/tsan)
+#   mingw     cross-built with mingw-w64, run under Wine    (build-test/mingw)
+# Installs missing Debian packages first (apt-get; needs root or sudo).
+#
+#   scripts/test.sh                 every stage
+#   scripts/test.sh native tsan     only these stages
+#   CORIO_TEST_JOBS=N               parallel build/test jobs (default: CPU count)
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=${CORIO_TEST_BUILD:-$root/build-test}
+jobs=${CORIO_TEST_JOBS:-$(nproc)}
+stages=("$@")
+[ ${#stages[@]} -gt 0 ] || stages=(native asan tsan mingw)
+
+# ---- dependencies ----
+need=(cmake ninja-build gcc g++ pkg-config libcriterion-dev libmimalloc-dev libuv1-dev)
+for s in "${stages[@]}"; do
+  [ "$s" = mingw ] && need+=(mingw-w64 wine wine64)
+done
+missing=()
+for p in "${need[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== installing: ${missing[*]}"
+  sudo_=""
+  [ "$(id -u)" -eq 0 ] || sudo_=sudo
+  $sudo_ apt-get update -qq || exit 1
+  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+    >"$root/.apt-install.log" 2>&1 || { cat "$root/.apt-install.log"; exit 1; }
+fi
+
+total_pass=0
+total_fail=0
+failed_stages=()
+
+# run_ctest NAME DIR [ctest args...]: run CTest, add up its counts.
+run_ctest() {
+  local name=$1 dir=$2
+  shift 2
+  local log="$dir/ctest.log"
+  (cd "$dir" && ctest --output-on-failure -j "$jobs" "$@") 2>&1 | tee "$log"
+  local line
+  line=$(grep -E "tests passed, [0-9]+ tests failed out of [0-9]+" "$log" | tail -1)
+  if [ -z "$line" ]; then
+    echo "== $name: ctest printed no summary"
+    total_fail=$((total_fail + 1))
+    failed_stages+=("$name")
+    return
+  fi
+  local failed all
+  failed=$(echo "$line" | sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/')
+  all=$(echo "$line" | sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\2/')
+  total_pass=$((total_pass + all - failed))
+  total_fail=$((total_fail + failed))
+  [ "$failed" -eq 0 ] || failed_stages+=("$name")
+}
+
+# build NAME DIR cmake-args...
+build() {
+  local name=$1 dir=$2
+  shift 2
+  echo "== $name: configure and build in $dir"
+  if ! cmake -S "$root" -B "$dir" -G Ninja "$@" >"$dir.configure.log" 2>&1; then
+    cat "$dir.configure.log"
+    return 1
+  fi
+  if ! ninja -C "$dir" -j "$jobs" >"$dir.build.log" 2>&1; then
+    grep -E "error|FAILED" -A3 "$dir.build.log" | head -60
+    return 1
+  fi
+}
+
+mkdir -p "$out"
+for stage in "${stages[@]}"; do
+  dir="$out/$stage"
+  case "$stage" in
+    native) args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
+    asan) args=(-DCMAKE_BUILD_TYPE=Debug -DCORIO_SANITIZE=address -DCORIO_BUILD_BENCH=OFF) ;;
+    tsan) args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCORIO_SANITIZE=thread -DCORIO_BUILD_BENCH=OFF) ;;
+    mingw) args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_TOOLCHAIN_FILE="$root/cmake/mingw-w64-x86_64.cmake") ;;
+    *) echo "unknown stage $stage (native, asan, tsan, mingw)"; exit 2 ;;
+  esac
+  if ! build "$stage" "$dir" "${args[@]}"; then
+    echo "== $stage: BUILD FAILED"
+    total_fail=$((total_fail + 1))
+    failed_stages+=("$stage(build)")
+    continue
+  fi
+  case "$stage" in
+    asan)
+      ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0 \
+      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 run_ctest "$stage" "$dir" ;;
+    tsan)
+      TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" run_ctest "$stage" "$dir" ;;
+    mingw)
+      "$root/scripts/wine-session.sh" start "$dir"
+      run_ctest "$stage" "$dir"
+      "$root/scripts/wine-session.sh" stop "$dir" ;;
+    *)
+      run_ctest "$stage" "$dir" ;;
+  esac
+done
+
+echo
+if [ ${#failed_stages[@]} -gt 0 ]; then
+  echo "== failing stages: ${failed_stages[*]}"
+fi
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
