@@ -91,6 +91,9 @@ static struct {
  * resumes, so it never falls below the truth (see commit()). */
 static _Atomic int32_t waiters;
 
+/* Events dropped because their descriptor was closed since (tests look). */
+static _Atomic uint64_t stale_events;
+
 static void read_deadline_fired(void *arg, uintptr_t seq);
 static void write_deadline_fired(void *arg, uintptr_t seq);
 
@@ -479,8 +482,10 @@ bool corio__netpoll_ready_tagged(corio__pd_t *pd, uint32_t seq_tag, int tag_bits
                                  bool everr, corio__glist_t *out) {
   uintptr_t mask = ((uintptr_t)1 << tag_bits) - 1;
   /* A cheap look first: most stale events are dropped without the lock. */
-  if ((atomic_load_explicit(&pd->fdseq, memory_order_acquire) & mask) != seq_tag)
+  if ((atomic_load_explicit(&pd->fdseq, memory_order_acquire) & mask) != seq_tag) {
+    atomic_fetch_add_explicit(&stale_events, 1, memory_order_relaxed);
     return false;
+  }
   /* Under the lock, cache_free cannot bump the sequence (nor pd_open reuse
    * the descriptor) between the check and the delivery. */
   corio__lock(&pd->lock);
@@ -491,6 +496,8 @@ bool corio__netpoll_ready_tagged(corio__pd_t *pd, uint32_t seq_tag, int tag_bits
     corio__netpoll_ready(pd, mode, out);
   }
   corio__unlock(&pd->lock);
+  if (!current)
+    atomic_fetch_add_explicit(&stale_events, 1, memory_order_relaxed);
   return current;
 }
 
@@ -527,3 +534,5 @@ uintptr_t corio__pd_debug_slot(const corio__pd_t *pd, int mode) {
 }
 
 int corio__netpoll_debug_waiters(void) { return atomic_load(&waiters); }
+
+uint64_t corio__netpoll_debug_stale_events(void) { return atomic_load(&stale_events); }

@@ -12,5 +12,7 @@
 uintptr_t corio__pd_debug_slot(const corio__pd_t *pd, int mode);
 /* The waiter count behind corio__netpoll_any_waiters. */
 int corio__netpoll_debug_waiters(void);
+/* How many backend events were dropped as stale since the process started. */
+uint64_t corio__netpoll_debug_stale_events(void);
 
 #endif

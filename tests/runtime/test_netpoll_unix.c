@@ -503,19 +503,24 @@ static void probe_fn(void *arg) {
 }
 
 static int reuse_main(void *arg) {
-  /* A: a pipe whose read end stays registered after A is closed: its fd is
-   * closed behind the poller's back while a dup keeps the pipe alive, so
-   * EPOLL_CTL_DEL cannot find it and epoll keeps reporting with A's old
-   * data. */
+  /* A: a pipe whose read end stays registered after A is closed: a dup keeps
+   * the pipe alive and the registered fd number is pointed at another file
+   * behind the poller's back, so EPOLL_CTL_DEL finds nothing and epoll keeps
+   * reporting on the pipe with A's old data. */
   int a[2];
   make_pipe(a);
   corio__pd_t *pda = open_pd(a[0]);
   uintptr_t seq_a = corio__pd_seq(pda);
   int a_dup = dup(a[0]);
   CHECK(a_dup >= 0);
+  int other[2];
+  make_pipe(other);
+  CHECK_EQ(dup2(other[0], a[0]), a[0]);
   corio__pd_unblock(pda);
-  close(a[0]); /* before pd_close: the registration lingers */
-  corio__pd_close(pda);
+  corio__pd_close(pda); /* the registration lingers */
+  close(a[0]);
+  close(other[0]);
+  close(other[1]);
   CHECK(corio__pd_seq(pda) != seq_a);
 
   /* B reuses A's memory (the cache is LIFO). */
