@@ -354,6 +354,12 @@ int corio__pd_open(uintptr_t handle, corio__pd_t **out) {
   atomic_store(&pd->info, (uint32_t)(atomic_load_explicit(&pd->fdseq, memory_order_relaxed) &
                                      INFO_SEQ_MASK)
                               << INFO_SEQ_SHIFT);
+  /* The poller learns of pd from the kernel, which orders nothing for the C
+   * memory model (nor for race detectors): its first acquire load of fdseq
+   * reads this release store, which publishes the initialisation above and
+   * that of a freshly carved block. */
+  atomic_store_explicit(&pd->fdseq, atomic_load_explicit(&pd->fdseq, memory_order_relaxed),
+                        memory_order_release);
   corio__unlock(&pd->lock);
 
   int err = corio__netpoll_open(handle, pd);
