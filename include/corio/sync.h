@@ -111,7 +111,8 @@ typedef struct corio_chan corio_chan_t;
 CORIO_API corio_chan_t *corio_chan_create(size_t elem_size, size_t capacity);
 
 /* Free the channel. NULL is ignored. The caller guarantees nothing uses it any
- * more; destroying a channel on which coroutines are blocked is fatal.
+ * more; destroying a channel on which coroutines are blocked is fatal, unless
+ * the runtime has shut down (they were abandoned, see corio/runtime.h).
  * Buffered values are discarded. */
 CORIO_API void corio_chan_destroy(corio_chan_t *c);
 

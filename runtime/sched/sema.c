@@ -241,6 +241,16 @@ void corio__sema_release(uint32_t *addr, bool handoff) {
   corio__ready(g);
 }
 
+void corio__sema_forget_all(void) {
+  for (int i = 0; i < SEMTAB_ROOTS; i++) {
+    semroot_t *r = &semtable[i];
+    corio__lock(&r->lock);
+    r->heads = NULL; /* the entries are on freed stacks: never touch them */
+    atomic_store_explicit(&r->nwait, 0, memory_order_seq_cst);
+    corio__unlock(&r->lock);
+  }
+}
+
 int corio_sema_acquire(uint32_t *addr) {
   if (addr == NULL)
     return CORIO_EINVAL;

@@ -19,4 +19,12 @@ int corio__sema_acquire(uint32_t *addr, bool lifo, int64_t deadline);
  * barge in first (the mutex's starvation mode). Any thread, any context. */
 void corio__sema_release(uint32_t *addr, bool handoff);
 
+/* Forget every waiter in the table. corio_shutdown must call this after its
+ * threads have stopped: coroutines abandoned while parked on a semaphore leave
+ * their queue entries behind on stacks that shutdown frees, and the table
+ * outlives the runtime (init may follow shutdown). Deadline records of such
+ * waiters are not freed (an abandoned coroutine's resources are not released
+ * for it). */
+void corio__sema_forget_all(void);
+
 #endif

@@ -389,6 +389,26 @@ Test(chan, destroy_with_blocked_coroutine_is_fatal, .signal = SIGABRT) {
   run_program(1, destroy_with_waiter, NULL);
 }
 
+static corio_chan_t *left_behind;
+
+static void abandoned_receiver(void *arg) {
+  int v;
+  corio_chan_recv(left_behind, &v, NULL); /* never returns: main exits first */
+}
+
+static int abandon_a_receiver(void *arg) {
+  CHECK_EQ(corio_spawn(abandoned_receiver, NULL), 0);
+  wait_blocked(left_behind, true, 1);
+  return 0;
+}
+
+/* After shutdown its blocked coroutines are gone: destroy just frees it. */
+Test(chan, destroy_after_shutdown_with_abandoned_waiter) {
+  left_behind = corio_chan_create(sizeof(int), 0);
+  run_program(1, abandon_a_receiver, NULL);
+  corio_chan_destroy(left_behind);
+}
+
 Test(chan, bad_input) {
   int v = 0;
   bool ok;

@@ -284,6 +284,33 @@ static int release_from_foreign_thread(void *arg) {
 
 Test(sema, release_from_foreign_thread) { run_program(2, release_from_foreign_thread, NULL); }
 
+/* ---- a waiter abandoned at shutdown does not haunt the next runtime ---- */
+
+static uint32_t abandoned_sem;
+
+static void abandoned_waiter(void *arg) {
+  atomic_store(&fifo.blocked, 1);
+  corio_sema_acquire(&abandoned_sem); /* never returns: main exits first */
+}
+
+static int abandon_a_waiter(void *arg) {
+  CHECK_EQ(corio_spawn(abandoned_waiter, NULL), 0);
+  wait_for(&fifo.blocked, 1); /* 1 P: it is parked now */
+  return 0;
+}
+
+static int reuse_the_address(void *arg) {
+  /* Its stack is gone; the table must not lead a release to it. */
+  corio_sema_release(&abandoned_sem);
+  CHECK_EQ(corio_sema_acquire(&abandoned_sem), 0);
+  return 0;
+}
+
+Test(sema, shutdown_forgets_abandoned_waiters) {
+  run_program(1, abandon_a_waiter, NULL);
+  run_program(1, reuse_the_address, NULL);
+}
+
 /* ---- bad input ---- */
 
 Test(sema, bad_input) {
