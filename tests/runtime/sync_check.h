@@ -17,7 +17,7 @@
 static _Atomic int check_failed;
 static char check_msg[512];
 
-static void check_fail(const char *file, int line, const char *what) {
+static inline void check_fail(const char *file, int line, const char *what) {
   int expected = 0;
   if (atomic_compare_exchange_strong(&check_failed, &expected, 1))
     snprintf(check_msg, sizeof check_msg, "%s:%d: %s", file, line, what);
@@ -42,7 +42,7 @@ static void check_fail(const char *file, int line, const char *what) {
 #define MS ((int64_t)1000000)
 
 /* Run fn as the main coroutine on procs Ps; fn returns 0 on success. */
-static void run_program(int procs, corio_main_fn_t fn, void *arg) {
+static inline void run_program(int procs, corio_main_fn_t fn, void *arg) {
   corio_config_t cfg = CORIO_CONFIG_INIT;
   cfg.procs = procs;
   int status = -1;
@@ -53,7 +53,7 @@ static void run_program(int procs, corio_main_fn_t fn, void *arg) {
 }
 
 /* Yield until *flag reaches want, at most about two seconds (then CHECK fails). */
-static void wait_for(_Atomic int *flag, int want) {
+static inline void wait_for(_Atomic int *flag, int want) {
   int64_t give_up = corio_nanotime() + 2000 * MS;
   while (atomic_load(flag) != want && corio_nanotime() < give_up)
     corio_yield();

@@ -1,6 +1,8 @@
 /* Channels: ordering, rendezvous, close, try_, bad input, many Ps. */
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "chan_internal.h"
 #include "sync_check.h"
@@ -372,6 +374,38 @@ static int many_producers_and_consumers(void *arg) {
 }
 
 Test(chan, many_producers_and_consumers) { run_program(4, many_producers_and_consumers, NULL); }
+
+/* ---- the non-blocking calls from a thread corio does not own ---- */
+
+static void *foreign_feeder(void *arg) {
+  corio_chan_t *c = arg;
+  int v = 5;
+  /* Unbuffered: succeeds only once the coroutine is parked in recv. */
+  while (corio_chan_try_send(c, &v) == CORIO_EWOULDBLOCK)
+    usleep(20); /* poll: the thread cannot park */
+  CHECK_EQ(corio_chan_close(c), 0);
+  return NULL;
+}
+
+static int foreign_thread_sends_and_closes(void *arg) {
+  corio_chan_t *c = corio_chan_create(sizeof(int), 0);
+  pthread_t th;
+  CHECK_EQ(pthread_create(&th, NULL, foreign_feeder, c), 0);
+  int v = 0;
+  bool ok = false;
+  CHECK_EQ(corio_chan_recv(c, &v, &ok), 0);
+  CHECK(ok);
+  CHECK_EQ(v, 5);
+  CHECK_EQ(corio_chan_recv(c, &v, &ok), 0); /* the thread closes it, before or while we wait */
+  CHECK(!ok);
+  corio_syscall_enter();
+  pthread_join(th, NULL);
+  corio_syscall_exit();
+  corio_chan_destroy(c);
+  return 0;
+}
+
+Test(chan, foreign_thread_sends_and_closes) { run_program(2, foreign_thread_sends_and_closes, NULL); }
 
 /* ---- bad input ---- */
 
