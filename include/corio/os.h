@@ -101,12 +101,20 @@ CORIO_API ptrdiff_t corio_file_write_at(corio_file_t *f, const void *buf, size_t
  * CORIO_EINVAL (unknown whence, a resulting offset < 0), ESPIPE (pipes). */
 CORIO_API int64_t corio_file_seek(corio_file_t *f, int64_t off, int whence);
 
-/* Close the File (see above). 0, or the OS's error from closing the handle.
+/* Close the File (see above). When the handle is on the poller, close
+ * returns once the operations it woke have let go of the handle, and the
+ * handle is closed by then. In blocking mode (regular files, after
+ * corio_file_fd on Unix) an operation may sit in the kernel indefinitely, so
+ * close does not wait: the handle is closed when that operation returns.
+ * 0, or the OS's error from closing the handle (when this call closed it).
  * Errors: CORIO_ECLOSING when already closed. */
 CORIO_API int corio_file_close(corio_file_t *f);
 
-/* Release the object, closing it first if still open. No coroutine may be
- * using f any more. NULL is ignored. */
+/* Release the object, closing it first if still open. Call it only once
+ * every coroutine that used f has returned from its last call on it: a
+ * coroutine woken by close may still be on its way out of that call when
+ * close returns (join it first, e.g. with a wait group). NULL is ignored.
+ * Close and free Files before corio_shutdown. */
 CORIO_API void corio_file_free(corio_file_t *f);
 
 /* The name given at open (never NULL; valid until corio_file_free). */

@@ -94,12 +94,17 @@ CORIO_API bool corio_fd_pollable(corio_fd_t *fd);
 CORIO_API int corio_fd_control(corio_fd_t *fd, int (*fn)(corio_handle_t handle, void *arg), void *arg);
 
 /* Close: wake pending operations with the closing error and close the handle
- * (when the last of them has left). Returns 0 or the OS's close error. Errors:
- * the closing error on a second close. */
+ * when the last of them has let go of it. On the poller, close waits for
+ * that, so the handle is closed when it returns; in blocking mode (a handle
+ * the poller refused) it does not wait, since an operation may sit in the
+ * kernel indefinitely. Returns 0 or the OS's close error. Errors: the closing
+ * error on a second close. */
 CORIO_API int corio_fd_close(corio_fd_t *fd);
 
-/* Release the object, closing it first if needed. No coroutine may be using
- * fd any more. NULL is ignored. */
+/* Release the object, closing it first if needed. Call it only once every
+ * coroutine that used fd has returned from its last call on it (one woken by
+ * close may still be on its way out when close returns). NULL is ignored.
+ * Close and free FDs before corio_shutdown. */
 CORIO_API void corio_fd_free(corio_fd_t *fd);
 
 #ifdef __cplusplus
