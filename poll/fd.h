@@ -70,7 +70,12 @@ struct corio_fd {
 };
 typedef struct corio_fd corio__fd_t;
 
-/* ==== Defined by each platform (fd_unix.c, fd_windows.c) ==== */
+/* ==== Defined by each platform (fd_unix.c, fd_windows.c) ====
+ * init sets every field above (mu and csema zeroed, pd through
+ * corio__fd_poll_init, disassociated false, blocking as the handle is). The
+ * portable code reads `blocking` in two places: close waits for the last
+ * reference only when it is false, and corio__fd_set_deadline refuses
+ * (CORIO_ENODEADLINE) when it is true or the FD is not pollable. */
 
 /* Set fd up over handle and take ownership of it. pollable: try to put it on
  * the poller (Unix: init sets O_NONBLOCK first; when the poller refuses the
