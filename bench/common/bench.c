@@ -128,12 +128,12 @@ void bench_emit_skip(const bench_opts_t *o, const char *impl, const char *reason
   fflush(stdout);
 }
 
-/* On a terminal one line is rewritten in place; in a log, a line at each quarter. */
+/* On a terminal one line is rewritten in place; in a log, a line at half way and at the end. */
 void bench_progress(const char *impl, const char *what, uint64_t done, uint64_t total) {
   static const char *last_what;
   static unsigned last_step;
   bool tty = bench__stderr_is_tty();
-  unsigned steps = tty ? 20 : 4;
+  unsigned steps = tty ? 20 : 2;
   unsigned step = total ? (unsigned)(done * steps / total) : steps;
   if (what == last_what && step == last_step)
     return;
