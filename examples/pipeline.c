@@ -8,6 +8,7 @@
  *
  * Only the portable API is used: it runs the same on Linux and Windows. */
 #include <ctype.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,13 +23,13 @@ typedef struct stage {
   corio_file_t *in, *out; /* either may be NULL */
   long lines;             /* producer: how many to write */
   long long bytes;        /* what went through */
-  unsigned long sum;      /* checksum of the bytes written (or read, for the consumer) */
-  unsigned long upsum;    /* producer: checksum of its bytes upper-cased, as expected at the end */
+  uint64_t sum;           /* checksum of the bytes written (or read, for the consumer) */
+  uint64_t upsum;         /* producer: checksum of its bytes upper-cased, as expected at the end */
   int err;                /* 0, or why the stage stopped */
   corio_wg_t *wg;
 } stage_t;
 
-static unsigned long mix(unsigned long sum, const char *p, size_t n) {
+static uint64_t mix(uint64_t sum, const char *p, size_t n) {
   for (size_t i = 0; i < n; i++) sum = sum * 131 + (unsigned char)p[i];
   return sum;
 }
@@ -100,7 +101,7 @@ static void consumer(void *arg) {
 }
 
 static void report(const stage_t *s) {
-  printf("  %-8s %9lld bytes  checksum %016lx  %s\n", s->name, s->bytes, s->sum,
+  printf("  %-8s %9lld bytes  checksum %016" PRIx64 "  %s\n", s->name, s->bytes, s->sum,
          s->err ? corio_strerror(s->err) : "ok");
 }
 

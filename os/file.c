@@ -107,26 +107,43 @@ ptrdiff_t corio_file_write(corio_file_t *f, const void *buf, size_t len) {
 
 ptrdiff_t corio_file_read_at(corio_file_t *f, void *buf, size_t len, int64_t off) {
   if (!f || (!buf && len > 0) || off < 0) return CORIO_EINVAL;
-  /* One call even for len 0, so that a closed File reports it. */
+  /* A reference across the loop: a closed File says so before any other
+   * error, on every platform, and stays open until the loop ends. */
+  int err = corio__fd_incref(&f->pfd);
+  if (err) return err;
   size_t done = 0;
-  do {
+  ptrdiff_t res = 0;
+  while (done < len) {
     ptrdiff_t n = corio__fd_pread(&f->pfd, (char *)buf + done, len - done, off + (int64_t)done);
-    if (n < 0) return done > 0 ? (ptrdiff_t)done : n;
+    if (n < 0) {
+      res = n;
+      break;
+    }
     done += (size_t)n;
-  } while (done < len);
-  return (ptrdiff_t)done;
+  }
+  corio__fd_decref(&f->pfd);
+  return done > 0 || res == 0 ? (ptrdiff_t)done : res;
 }
 
 ptrdiff_t corio_file_write_at(corio_file_t *f, const void *buf, size_t len, int64_t off) {
   if (!f || (!buf && len > 0) || off < 0) return CORIO_EINVAL;
   /* The OS would write at the end whatever off says. */
   if (f->append) return CORIO_EINVAL;
-  return corio__fd_pwrite(&f->pfd, buf, len, off);
+  int err = corio__fd_incref(&f->pfd);
+  if (err) return err;
+  ptrdiff_t n = len > 0 ? corio__fd_pwrite(&f->pfd, buf, len, off) : 0;
+  corio__fd_decref(&f->pfd);
+  return n;
 }
 
 int64_t corio_file_seek(corio_file_t *f, int64_t off, int whence) {
   if (!f) return CORIO_EINVAL;
-  return corio__fd_seek(&f->pfd, off, whence);
+  /* As read_at: the closed state comes before what the handle can do. */
+  int err = corio__fd_incref(&f->pfd);
+  if (err) return err;
+  int64_t r = corio__fd_seek(&f->pfd, off, whence);
+  corio__fd_decref(&f->pfd);
+  return r;
 }
 
 int corio_file_close(corio_file_t *f) {
