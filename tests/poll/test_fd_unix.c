@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -507,6 +509,63 @@ static int set_blocking_main(void *arg) {
 }
 
 Test(fd_unix, set_blocking_stops_deadlines) { run_program(1, set_blocking_main, NULL); }
+
+/* EINTR is retried: a signal (installed without SA_RESTART) lands on the
+ * thread of a read blocked in the kernel; the read goes on and returns the
+ * data that arrives later. */
+static _Atomic int signals_seen;
+static void on_usr1(int sig) { atomic_fetch_add(&signals_seen, 1); }
+
+typedef struct eintr_reader {
+  corio__fd_t *fd;
+  pthread_t thread;
+  _Atomic int ready, done;
+  ptrdiff_t result;
+} eintr_reader_t;
+
+static void eintr_read(void *arg) {
+  eintr_reader_t *e = arg;
+  char c;
+  /* The runtime's threads block signals; let this one take SIGUSR1 for the
+   * duration of the read, which stays on this thread (blocking mode, no
+   * park). */
+  sigset_t usr1, old;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  pthread_sigmask(SIG_UNBLOCK, &usr1, &old);
+  e->thread = pthread_self();
+  atomic_store(&e->ready, 1);
+  e->result = corio__fd_read(e->fd, &c, 1);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  atomic_store(&e->done, 1);
+}
+
+static int eintr_main(void *arg) {
+  struct sigaction sa = {.sa_handler = on_usr1}; /* no SA_RESTART */
+  sigemptyset(&sa.sa_mask);
+  CHECK_EQ(sigaction(SIGUSR1, &sa, NULL), 0);
+  corio__fd_t *r, *w;
+  make_pipe(&r, &w);
+  CHECK_EQ(corio__fd_set_blocking(r), 0);
+  eintr_reader_t e = {.fd = r};
+  CHECK_EQ(corio_spawn(eintr_read, &e), 0);
+  wait_for(&e.ready, 1);
+  corio_sleep(30 * MS);
+  for (int i = 0; i < 3; i++) {
+    CHECK_EQ(pthread_kill(e.thread, SIGUSR1), 0);
+    corio_sleep(10 * MS);
+  }
+  CHECK_EQ(atomic_load(&e.done), 0); /* still reading, not failed with EINTR */
+  CHECK_EQ(atomic_load(&signals_seen), 3);
+  CHECK_EQ(corio__fd_write(w, "s", 1), 1);
+  wait_for(&e.done, 1);
+  CHECK_EQ(e.result, 1);
+  drop(r);
+  drop(w);
+  return 0;
+}
+
+Test(fd_unix, eintr_is_retried) { run_program(2, eintr_main, NULL); }
 
 /* A regular file is not pollable: blocking mode, no deadlines, positioned I/O. */
 static int regular_file_main(void *arg) {
