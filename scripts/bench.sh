@@ -46,11 +46,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   say "installing: ${missing[*]}"
   sudo_=""
   [ "$(id -u)" -eq 0 ] || sudo_=sudo
+  aptlog=$(mktemp)
   if $sudo_ apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq \
-      --no-install-recommends "${missing[@]}" >"$build.apt.log" 2>&1; then
+      --no-install-recommends "${missing[@]}" >"$aptlog" 2>&1; then
     echo "installed: ${missing[*]}"
   else
-    echo "apt-get could not install everything (see $build.apt.log); peers that are missing are skipped"
+    echo "apt-get could not install everything (see $aptlog); peers that are missing are skipped"
   fi
 fi
 for tool in cmake ninja gcc; do
@@ -59,11 +60,12 @@ done
 
 # ---- build ----
 say "configuring a Release build in ${build#$root/}"
+mkdir -p "$build"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCORIO_BUILD_TESTS=OFF \
-  >"$build.configure.log" 2>&1 || { cat "$build.configure.log"; exit 1; }
-grep -E "^-- bench:" "$build.configure.log" | sed 's/^-- /   /'
+  >"$build/bench-configure.log" 2>&1 || { cat "$build/bench-configure.log"; exit 1; }
+grep -E "^-- bench:" "$build/bench-configure.log" | sed 's/^-- /   /'
 say "building (ninja -j2)"
-ninja -C "$build" -j2 >"$build.build.log" 2>&1 || { tail -40 "$build.build.log"; exit 1; }
+ninja -C "$build" -j2 >"$build/bench-build.log" 2>&1 || { tail -40 "$build/bench-build.log"; exit 1; }
 echo "built: $(ls "$build/bench" | grep -E '^bench_' | tr '\n' ' ')"
 
 bin="$build/bench"
@@ -149,6 +151,7 @@ titles=("yield round trip" "unbuffered channel round trip" "ready from another P
 impls=(corio floor libuv go)
 say "benchmark${quick:+ (quick)}: ${#scenarios[@]} scenarios x ${impls[*]}"
 start=$(date +%s)
+load_at_start=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
 for i in "${!scenarios[@]}"; do
   sc=${scenarios[$i]}
   printf '[%d/%d] %s (%s)\n' $((i + 1)) ${#scenarios[@]} "${titles[$i]}" "$sc" >&2
@@ -170,7 +173,7 @@ done
 elapsed=$(( $(date +%s) - start ))
 
 cpu=$(grep -m1 "model name" /proc/cpuinfo 2>/dev/null | sed 's/.*: //')
-machine="$(uname -sr) $(uname -m), ${cpu:-unknown CPU}, $(nproc) CPUs, $(free -g 2>/dev/null | awk '/Mem:/{print $2 " GiB"}')"
+machine="$(uname -sr) $(uname -m), ${cpu:-unknown CPU}, $(nproc) CPUs, $(free -g 2>/dev/null | awk '/Mem:/{print $2 " GiB"}'), load average ${load_at_start:-?} at start"
 today=$(date -u '+%Y-%m-%d %H:%M UTC')
 say "report (benchmark took ${elapsed}s)"
 "$bin/bench_report" "$raw" "$out" results corio "date=$today" "machine=$machine" \
@@ -190,11 +193,11 @@ if [ $wine_run = 1 ]; then
   : >"$wraw"
   if [ ! -f "$tc" ] || ! command -v wine >/dev/null; then
     echo "skipped: needs cmake/mingw-w64-x86_64.cmake and wine"
-  elif ! cmake -S "$root" -B "$wbuild" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$tc" -DCMAKE_BUILD_TYPE=Release \
-        -DCORIO_BUILD_TESTS=OFF -DCORIO_BUILD_EXAMPLES=OFF >"$wbuild.configure.log" 2>&1 \
-      || ! ninja -C "$wbuild" -j2 bench_corio >"$wbuild.build.log" 2>&1; then
-    echo "skipped: the mingw build failed (see ${wbuild#$root/}.configure.log / .build.log)"
-    tail -20 "$wbuild.build.log" 2>/dev/null
+  elif ! mkdir -p "$wbuild" || ! cmake -S "$root" -B "$wbuild" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$tc" -DCMAKE_BUILD_TYPE=Release \
+        -DCORIO_BUILD_TESTS=OFF -DCORIO_BUILD_EXAMPLES=OFF >"$wbuild/bench-configure.log" 2>&1 \
+      || ! ninja -C "$wbuild" -j2 bench_corio >"$wbuild/bench-build.log" 2>&1; then
+    echo "skipped: the mingw build failed (see ${wbuild#$root/}/bench-configure.log and bench-build.log)"
+    tail -20 "$wbuild/bench-build.log" 2>/dev/null
   else
     export WINEPREFIX="$wbuild/wineprefix" WINEDEBUG=-all
     mkdir -p "$WINEPREFIX"
@@ -216,7 +219,8 @@ if [ $wine_run = 1 ]; then
     cat "$raw" "$wraw" >"$out/raw-wine-combined.tsv"
     "$bin/bench_report" "$out/raw-wine-combined.tsv" "$out" results-wine corio-wine "date=$today" \
       "machine=$machine, $(wine --version 2>/dev/null)" "command=$command_line" \
-      "title=corio (mingw-w64 build) under Wine: Wine's figures, not Windows', vs native corio and peers"
+      "title=corio (mingw-w64 build) under Wine: Wine's figures, not Windows', vs native corio and peers" \
+      targets=off
     rm -f "$out/raw-wine-combined.tsv"
     command -v gnuplot >/dev/null && { gnuplot "$out/results-wine.gp" 2>>"$out/gnuplot.log" || true; }
   fi

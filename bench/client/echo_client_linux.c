@@ -158,6 +158,7 @@ int main(int argc, char **argv) {
   /* Room for every round trip the window could hold at 2M round trips/s. */
   bench_samples_t s;
   bench_samples_init(&s, (size_t)(window_ns / 500) + (size_t)nconn);
+  s.capped = false; /* a time window, not a planned count */
   char msg[P_TCP_MSG], buf[4096];
   memset(msg, 'e', sizeof msg);
   int64_t start = bench_now_ns(), win0 = start + warm_ns, win1 = win0 + window_ns;

@@ -38,6 +38,10 @@ void bench_die(const char *fmt, ...) {
   exit(2);
 }
 
+bool bench_over_budget(const bench_opts_t *o, int64_t start) {
+  return bench_now_ns() - start > BENCH_BUDGET_NS(o);
+}
+
 void bench_spin_ns(int64_t ns) {
   int64_t end = bench_now_ns() + ns;
   while (bench_now_ns() < end) {
@@ -50,6 +54,7 @@ void bench_samples_init(bench_samples_t *s, size_t cap) {
   if (!s->v)
     bench_die("out of memory for %zu samples", cap);
   s->cap = cap;
+  s->capped = true;
 }
 
 void bench_samples_free(bench_samples_t *s) {
@@ -108,6 +113,10 @@ void bench_emit_ns(const bench_opts_t *o, const char *impl, bench_samples_t *s,
   if (ops_per_s < 0)
     ops_per_s = s->busy_ns > 0 ? s->ops * 1e9 / s->busy_ns : 0;
   clean_note(nb, sizeof nb, note);
+  if (s->capped && s->n < s->cap) {
+    size_t len = strlen(nb);
+    snprintf(nb + len, sizeof nb - len, "; time budget: %zu of %zu samples", s->n, s->cap);
+  }
   printf("RESULT\t%s\t%s\tns\t%zu\t%lld\t%lld\t%lld\t%.0f\t%s\n", o->scenario, impl, s->n,
          (long long)percentile(s, 0.5), (long long)percentile(s, 0.99),
          (long long)percentile(s, 0.999), ops_per_s, nb);
@@ -132,7 +141,9 @@ void bench_emit_skip(const bench_opts_t *o, const char *impl, const char *reason
 void bench_progress(const char *impl, const char *what, uint64_t done, uint64_t total) {
   static const char *last_what;
   static unsigned last_step;
-  bool tty = bench__stderr_is_tty();
+  static int tty = -1; /* asked once: the check is a system call */
+  if (tty < 0)
+    tty = bench__stderr_is_tty();
   unsigned steps = tty ? 20 : 2;
   unsigned step = total ? (unsigned)(done * steps / total) : steps;
   if (what == last_what && step == last_step)

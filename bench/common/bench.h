@@ -24,6 +24,7 @@
 typedef struct bench_samples {
   int64_t *v;      /* one value per sample, nanoseconds */
   size_t n, cap;   /* samples kept; adding beyond cap is a bug (bounded loops size it) */
+  bool capped;     /* fewer than cap samples is a time-budget stop, not the plan */
   double ops;      /* operations covered by the samples (a sample may time a batch) */
   double busy_ns;  /* time those operations took, for ops_per_s */
 } bench_samples_t;
@@ -40,6 +41,13 @@ bool bench_parse_args(int argc, char **argv, bench_opts_t *o);
 #define BENCH_PICK(o, ...) BENCH_PICK_(o, __VA_ARGS__)
 #define BENCH_PICK_(opts, full_v, quick_v) ((opts)->quick ? (quick_v) : (full_v))
 
+/* A measured phase stops early once it has run this long, whatever its sample
+ * count: only slow platforms (Wine's pipes and sockets) reach it, and the
+ * result's note then says how many samples were taken of how many planned. */
+#define BENCH_BUDGET_NS(o) ((o)->quick ? (int64_t)1000000000 : (int64_t)5000000000)
+/* True when the phase that began at start (bench_now_ns) is over budget. */
+bool bench_over_budget(const bench_opts_t *o, int64_t start);
+
 /* Monotonic clock in nanoseconds (clock_unix.c / clock_windows.c). */
 int64_t bench_now_ns(void);
 /* Busy-wait about ns nanoseconds on the monotonic clock (bounded: it reads the clock). */
@@ -47,7 +55,8 @@ void bench_spin_ns(int64_t ns);
 /* Resident set size of this process in bytes, or -1 (mem_linux.c / mem_windows.c). */
 int64_t bench_rss_bytes(void);
 
-/* Samples. init aborts on allocation failure: a benchmark cannot go on without memory. */
+/* Samples. init aborts on allocation failure: a benchmark cannot go on without
+ * memory. cap is the planned sample count: a result with fewer says so. */
 void bench_samples_init(bench_samples_t *s, size_t cap);
 void bench_samples_free(bench_samples_t *s);
 /* Add one sample timing `ops` operations that took ns in all. */

@@ -40,7 +40,10 @@ static void pipe_rt(const bench_opts_t *o) {
   cb_check(corio_file_pipe(&ba_r, &ba_w), "corio_file_pipe");
   corio_wg_add(&echo_done, 1);
   cb_check(corio_spawn(pipe_echo, NULL), "spawn");
+  int64_t phase = 0; /* start of the measured phase, for the time budget */
   for (int i = -warm; i < n; i++) {
+    if (i == 0)
+      phase = bench_now_ns();
     int64_t t0 = bench_now_ns();
     if (corio_file_write(ab_w, "x", 1) != 1)
       bench_die("pipe write failed");
@@ -51,6 +54,8 @@ static void pipe_rt(const bench_opts_t *o) {
     if (i >= 0) {
       bench_samples_add(&s, t1 - t0, 1);
       bench_progress(CB_IMPL, "round trips", (uint64_t)i + 1, (uint64_t)n);
+      if (bench_over_budget(o, phase))
+        break;
     }
   }
   corio_file_close(ab_w); /* B reads end of file and finishes */
@@ -72,7 +77,10 @@ static void deadline_1ms(const bench_opts_t *o) {
   char buf[16];
   bench_samples_init(&s, (size_t)n);
   cb_check(corio_file_pipe(&r, &w), "corio_file_pipe");
+  int64_t phase = 0; /* start of the measured phase, for the time budget */
   for (int i = -warm; i < n; i++) {
+    if (i == 0)
+      phase = bench_now_ns();
     int64_t t0 = bench_now_ns();
     cb_check(corio_file_set_read_deadline(r, corio_nanotime() + P_TIMER_NS), "set deadline");
     ptrdiff_t got = corio_file_read(r, buf, sizeof buf);
@@ -82,6 +90,8 @@ static void deadline_1ms(const bench_opts_t *o) {
     if (i >= 0) {
       bench_samples_add_overshoot(&s, t1 - t0, P_TIMER_NS);
       bench_progress(CB_IMPL, "deadlines", (uint64_t)i + 1, (uint64_t)n);
+      if (bench_over_budget(o, phase))
+        break;
     }
   }
   corio_file_free(r), corio_file_free(w);
@@ -136,7 +146,10 @@ static void wake_storm(const bench_opts_t *o) {
   for (intptr_t i = 0; i < nr; i++)
     cb_check(corio_spawn(storm_reader, (void *)i), "spawn");
   corio_sleep(10000000); /* let every reader park */
+  int64_t phase = 0; /* start of the measured phase, for the time budget */
   for (int round = -warm; round < n; round++) {
+    if (round == 0)
+      phase = bench_now_ns();
     atomic_store(&st_ran, 0);
     int64_t t0 = bench_now_ns();
     for (int i = 0; i < nr; i++)
@@ -148,6 +161,8 @@ static void wake_storm(const bench_opts_t *o) {
       bench_samples_add(&s, t1 - t0, 1);
       s.ops += nr - 1; /* ops/s counts wakeups */
       bench_progress(CB_IMPL, "storms", (uint64_t)round + 1, (uint64_t)n);
+      if (bench_over_budget(o, phase))
+        break;
     }
   }
   cb_close_ends(nr, st_rd, st_wr);

@@ -25,7 +25,10 @@ static void yield_rt(const bench_opts_t *o) {
   bench_samples_t s;
   bench_samples_init(&s, (size_t)n);
   cb_check(corio_spawn(yielder, NULL), "spawn");
+  int64_t phase = 0; /* start of the measured phase, for the time budget */
   for (int i = -warm; i < n; i++) {
+    if (i == 0)
+      phase = bench_now_ns();
     int64_t t0 = bench_now_ns();
     for (int j = 0; j < P_BATCH; j++)
       corio_yield();
@@ -33,14 +36,16 @@ static void yield_rt(const bench_opts_t *o) {
     if (i >= 0) {
       bench_samples_add(&s, t1 - t0, P_BATCH);
       bench_progress(CB_IMPL, "round trips", (uint64_t)i + 1, (uint64_t)n);
+      if (bench_over_budget(o, phase))
+        break;
     }
   }
   atomic_store(&yield_stop, 1);
   corio_yield();
   /* Every yield of A must have let B run: otherwise this measured nothing. */
   long long turns = atomic_load(&yield_b_turns);
-  if (turns < (long long)(warm + n) * P_BATCH - 1)
-    bench_die("yield_rt: B ran %lld times for %d yields", turns, (warm + n) * P_BATCH);
+  if (turns < (long long)(warm + (int)s.n) * P_BATCH - 1)
+    bench_die("yield_rt: B ran %lld times for %d yields", turns, (warm + (int)s.n) * P_BATCH);
   bench_emit_ns(o, CB_IMPL, &s, -1, "corio_yield ping-pong, 2 coroutines");
   bench_samples_free(&s);
 }
@@ -89,7 +94,10 @@ static void ready_xp(const bench_opts_t *o) {
   bench_samples_t s;
   bench_samples_init(&s, (size_t)n);
   cb_check(corio_spawn(waiter, NULL), "spawn");
+  int64_t phase = 0; /* start of the measured phase, for the time budget */
   for (int i = -warm; i <= n; i++) {
+    if (i == 0)
+      phase = bench_now_ns();
     corio_g_t *g = await_parked();
     if (i == n) { /* the last wakeup lets the waiter see stop and finish */
       atomic_store_explicit(&ready_stop, 1, memory_order_release);
@@ -112,6 +120,8 @@ static void ready_xp(const bench_opts_t *o) {
     if (i >= 0) {
       bench_samples_add(&s, t1 - t0, 1);
       bench_progress(CB_IMPL, "wakeups", (uint64_t)i + 1, (uint64_t)n);
+      if (bench_over_budget(o, phase))
+        n = i + 1; /* the next turn stops the waiter */
     }
   }
   char note[128];
@@ -129,7 +139,10 @@ static void sleep_1ms(const bench_opts_t *o) {
   int warm = BENCH_PICK(o, P_TIMER_WARM), n = BENCH_PICK(o, P_TIMER_SAMPLES);
   bench_samples_t s;
   bench_samples_init(&s, (size_t)n);
+  int64_t phase = 0; /* start of the measured phase, for the time budget */
   for (int i = -warm; i < n; i++) {
+    if (i == 0)
+      phase = bench_now_ns();
     int64_t t0 = bench_now_ns();
     cb_check(corio_sleep(P_TIMER_NS), "corio_sleep");
     int64_t t1 = bench_now_ns();
@@ -138,6 +151,8 @@ static void sleep_1ms(const bench_opts_t *o) {
     if (i >= 0) {
       bench_samples_add_overshoot(&s, t1 - t0, P_TIMER_NS);
       bench_progress(CB_IMPL, "sleeps", (uint64_t)i + 1, (uint64_t)n);
+      if (bench_over_budget(o, phase))
+        break;
     }
   }
   bench_emit_ns(o, CB_IMPL, &s, -1, "corio_sleep");

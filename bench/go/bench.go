@@ -112,7 +112,7 @@ var (
 )
 
 // progress mirrors bench_progress: a rewritten line on a terminal, a line at
-// each quarter otherwise.
+// half way and at the end otherwise.
 func progress(what string, done, total int) {
 	steps := 2
 	if isTTY {

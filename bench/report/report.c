@@ -64,6 +64,7 @@ static cell_t cells[MAX_SC][MAX_IMPL];
 static const char *subject;
 static int subj = -1;
 static const char *meta_date = "", *meta_machine = "", *meta_command = "", *meta_title = "";
+static bool show_targets = true; /* targets=off: the targets are about native figures */
 
 static int impl_index(const char *name) {
   for (int i = 0; i < nimpl; i++)
@@ -108,6 +109,7 @@ static void load(const char *path) {
   }
   /* Fix the column order: subject first, then the usual peers, then others. */
   impl_index(subject);
+  impl_index("corio"); /* a peer in the Wine report: native corio */
   impl_index("floor");
   impl_index("libuv");
   impl_index("go");
@@ -198,7 +200,7 @@ static void fmt_ratio(char *b, size_t cap, double r) {
 static const char *verdict(int s, char *detail, size_t cap) {
   const struct scen_info *k = &known[s];
   detail[0] = '\0';
-  if (!k->target_text || !cells[s][subj].have)
+  if (!show_targets || !k->target_text || !cells[s][subj].have)
     return "";
   double v;
   if (k->target_peer) {
@@ -260,7 +262,8 @@ static void print_table(FILE *o) {
       fprintf(o, "%-40s %-11s %10s %10s %10s %9s %8s  %s\n", title, impls[im], a, b, c, d, e, x->note);
     }
   }
-  fprintf(o, "\ntargets (issues 2, 3, 6):\n");
+  if (show_targets)
+    fprintf(o, "\ntargets (issues 2, 3, 6):\n");
   for (size_t s = 0; s < NKNOWN; s++) {
     char det[64];
     const char *v = verdict((int)s, det, sizeof det);
@@ -343,11 +346,11 @@ static void write_md(const char *path) {
   for (int p = 0; p < nimpl; p++)
     if (p != subj && impl_present(p))
       fprintf(o, " %s |", impls[p]);
-  fprintf(o, " target |\n|---|---:|---:|---:|---:|");
+  fprintf(o, "%s\n|---|---:|---:|---:|---:|", show_targets ? " target |" : "");
   for (int p = 0; p < nimpl; p++)
     if (p != subj && impl_present(p))
       fprintf(o, "---:|");
-  fprintf(o, "---|\n");
+  fprintf(o, "%s\n", show_targets ? "---|" : "");
   for (size_t s = 0; s < NKNOWN; s++) {
     const cell_t *x = &cells[s][subj];
     bool any = x->have || x->skipped;
@@ -378,7 +381,9 @@ static void write_md(const char *path) {
     }
     char det[64];
     const char *v = verdict((int)s, det, sizeof det);
-    if (*v)
+    if (!show_targets)
+      fprintf(o, "\n");
+    else if (*v)
       fprintf(o, " %s: %s |\n", known[s].target_text, v);
     else
       fprintf(o, " %s |\n", known[s].target_text ? known[s].target_text : "");
@@ -493,6 +498,8 @@ int main(int argc, char **argv) {
       meta_command = argv[i] + 8;
     else if (strncmp(argv[i], "title=", 6) == 0)
       meta_title = argv[i] + 6;
+    else if (strcmp(argv[i], "targets=off") == 0)
+      show_targets = false;
   }
   load(argv[1]);
   char path[4096], png[4096];

@@ -6,7 +6,7 @@ set grid ytics
 set key top left
 set xtics rotate by 20 right font ",9"
 set format y "%g"
-set multiplot title "corio wakeup latency vs the raw floor, libuv and Go (quick run: few samples) - 2026-11-26 06:37 UTC (labels: corio / peer cost, below 1 = corio better)"
+set multiplot title "corio wakeup latency vs the raw floor, libuv and Go (quick run: few samples) - 2026-11-26 06:39 UTC (labels: corio / peer cost, below 1 = corio better)"
 set origin 0,0.42
 set size 1,0.55
 set title "latency: median per scenario"
@@ -16,44 +16,44 @@ set xrange [-0.6:8.6]
 set xtics ("yield" 0, "channel" 1, "ready, other P" 2, "pipe, 1 P" 3, "pipe, 2 Ps" 4, "TCP" 5, "sleep 1 ms (overshoot)" 6, "deadline 1 ms (overshoot)" 7, "wake storm (all 10k)" 8)
 set boxwidth 0.18 absolute
 $lat_0 << EOD
--0.3 34 ""
-0.7 97 ""
-1.7 2304 ""
-2.7 2694 ""
-3.7 2805 ""
-4.7 10356 ""
-5.7 24367 ""
-6.7 31438 ""
-7.7 7.55229e+07 ""
+-0.3 33 ""
+0.7 98 ""
+1.7 2303 ""
+2.7 2704 ""
+3.7 5649 ""
+4.7 10606 ""
+5.7 27422 ""
+6.7 20211 ""
+7.7 4.3601e+07 ""
 EOD
 $lat_1 << EOD
--0.1 14 "2.43x"
-1.9 2133 "1.08x"
-2.9 1513 "1.78x"
-3.9 4737 "0.59x"
-4.9 8783 "1.18x"
-5.9 28503 "0.85x"
-6.9 37166 "0.85x"
-7.9 5.38463e+07 "1.40x"
+-0.1 14 "2.36x"
+1.9 2113 "1.09x"
+2.9 1532 "1.77x"
+3.9 4738 "1.19x"
+4.9 8983 "1.18x"
+5.9 31497 "0.87x"
+6.9 19590 "1.03x"
+7.9 3.14382e+07 "1.39x"
 EOD
 $lat_2 << EOD
-3.1 1853 "1.45x"
-4.1 5267 "0.53x"
-5.1 9204 "1.13x"
-6.1 82243 "0.30x"
-7.1 74532 "0.42x"
-8.1 4.39432e+07 "1.72x"
+3.1 1883 "1.44x"
+4.1 5428 "1.04x"
+5.1 9394 "1.13x"
+6.1 65819 "0.42x"
+7.1 65428 "0.31x"
+8.1 3.59725e+07 "1.21x"
 EOD
 $lat_3 << EOD
-0.3 99 "0.34x"
-1.3 184 "0.53x"
-2.3 64876 "0.04x"
-3.3 2954 "0.91x"
-4.3 2934 "0.96x"
-5.3 10666 "0.97x"
-6.3 81172 "0.30x"
-7.3 75503 "0.42x"
-8.3 6.21401e+07 "1.22x"
+0.3 98 "0.34x"
+1.3 185 "0.53x"
+2.3 65297 "0.04x"
+3.3 3015 "0.90x"
+4.3 3094 "1.83x"
+5.3 10927 "0.97x"
+6.3 66520 "0.41x"
+7.3 68443 "0.30x"
+8.3 5.36413e+07 "0.81x"
 EOD
 set yrange [10:3.98107e+08]
 plot $lat_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio", \
@@ -72,22 +72,22 @@ set xrange [-0.6:1.6]
 set xtics ("echo, 1 P" 0, "echo, 2 Ps" 1)
 set boxwidth 0.18 absolute
 $thr_0 << EOD
--0.3 43862 ""
-0.7 43008 ""
+-0.3 43460 ""
+0.7 88978 ""
 EOD
 $thr_1 << EOD
--0.1 84960 "1.94x"
-0.9 111954 "2.60x"
+-0.1 103556 "2.38x"
+0.9 89088 "1.00x"
 EOD
 $thr_2 << EOD
-0.1 87798 "2.00x"
-1.1 82500 "1.92x"
+0.1 100098 "2.30x"
+1.1 83968 "0.94x"
 EOD
 $thr_3 << EOD
-0.3 90112 "2.05x"
-1.3 90900 "2.11x"
+0.3 83410 "1.92x"
+1.3 85734 "0.96x"
 EOD
-set yrange [0:145540]
+set yrange [0:134623]
 plot $thr_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio", \
   $thr_1 using 1:2 with boxes fill solid 0.85 lc rgb "#7f7f7f" title "floor", \
   $thr_2 using 1:2 with boxes fill solid 0.85 lc rgb "#1f77b4" title "libuv", \
@@ -104,12 +104,12 @@ set xrange [-0.6:1.6]
 set xtics ("parked on channel" 0, "parked on I/O" 1)
 set boxwidth 0.36 absolute
 $mem_0 << EOD
--0.2 8466 ""
+-0.2 8459 ""
 0.8 8646 ""
 EOD
 $mem_1 << EOD
-0.2 2849 "2.97x"
-1.2 3042 "2.84x"
+0.2 2838 "2.98x"
+1.2 3038 "2.85x"
 EOD
 set yrange [0:11239.8]
 plot $mem_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio", \
