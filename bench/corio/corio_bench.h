@@ -39,8 +39,10 @@ void cb_check(int err, const char *what);
 void cb_plat_init(void);
 /* Raise the open-file limit towards want; the resulting limit (Windows: want). */
 long cb_raise_nofile(long want);
-/* The hard open-file limit (Windows: a large number). */
+/* The hard open-file limit (Windows: a cap of the benchmark's own), and what
+ * it is, for result notes. */
 long cb_nofile_hard(void);
+const char *cb_nofile_what(void);
 
 struct corio_file;
 /* n readable ends (n even) for the wake storm and the I/O memory scenario:

@@ -240,9 +240,11 @@ static void mem_io(const bench_opts_t *o) {
     bench_emit_skip(o, CB_IMPL, "resident memory not readable");
     return;
   }
-  char note[200];
-  snprintf(note, sizeof note, "%d readers on %d %s (%.1f per end; open-file limit), unguarded stacks",
-           n, ends, how, (double)n / ends);
+  char note[256];
+  char share[128] = "";
+  if (ends < n)
+    snprintf(share, sizeof share, " (%.1f per end: %s)", (double)n / ends, cb_nofile_what());
+  snprintf(note, sizeof note, "%d readers on %d %s%s, unguarded stacks", n, ends, how, share);
   bench_emit_bytes(o, CB_IMPL, (double)(after - before) / n, note);
 }
 

@@ -24,6 +24,8 @@ long cb_nofile_hard(void) {
   return rl.rlim_max == RLIM_INFINITY ? 1L << 20 : (long)rl.rlim_max;
 }
 
+const char *cb_nofile_what(void) { return "the hard open-file limit"; }
+
 void cb_open_ends(int n, corio_file_t **rd, corio_file_t **wr, const char **how) {
   for (int i = 0; i < n; i += 2) {
     int sv[2];

@@ -31,6 +31,8 @@ long cb_raise_nofile(long want) { return want; }
  * most this many pipes among its readers. */
 long cb_nofile_hard(void) { return 8192 + 256; }
 
+const char *cb_nofile_what(void) { return "the benchmark's cap of 8192 pipes"; }
+
 void cb_open_ends(int n, corio_file_t **rd, corio_file_t **wr, const char **how) {
   for (int i = 0; i < n; i++)
     cb_check(corio_file_pipe(&rd[i], &wr[i]), "corio_file_pipe");

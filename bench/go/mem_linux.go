@@ -121,7 +121,10 @@ func memIO(o *opts) {
 		f.Close()
 	}
 	wg.Wait()
+	share := ""
+	if ends < n {
+		share = fmt.Sprintf(" (%.1f per end: the hard open-file limit)", float64(n)/float64(ends))
+	}
 	emitBytes(o, float64(after-before)/float64(n), fmt.Sprintf(
-		"%d readers on %d socketpair ends (%.1f per end; open-file limit), GOMAXPROCS=1",
-		n, ends, float64(n)/float64(ends)))
+		"%d readers on %d socketpair ends%s, GOMAXPROCS=1", n, ends, share))
 }
