@@ -484,14 +484,20 @@ void corio__netpoll_ready(corio__pd_t *pd, int mode, corio__glist_t *out) {
     corio__glist_push(out, wg);
 }
 
+bool corio__pd_current(corio__pd_t *pd, uint32_t seq_tag, int tag_bits) {
+  uintptr_t mask = ((uintptr_t)1 << tag_bits) - 1;
+  if ((atomic_load_explicit(&pd->fdseq, memory_order_acquire) & mask) == seq_tag)
+    return true;
+  atomic_fetch_add_explicit(&stale_events, 1, memory_order_relaxed);
+  return false;
+}
+
 bool corio__netpoll_ready_tagged(corio__pd_t *pd, uint32_t seq_tag, int tag_bits, int mode,
                                  bool everr, corio__glist_t *out) {
   uintptr_t mask = ((uintptr_t)1 << tag_bits) - 1;
   /* A cheap look first: most stale events are dropped without the lock. */
-  if ((atomic_load_explicit(&pd->fdseq, memory_order_acquire) & mask) != seq_tag) {
-    atomic_fetch_add_explicit(&stale_events, 1, memory_order_relaxed);
+  if (!corio__pd_current(pd, seq_tag, tag_bits))
     return false;
-  }
   /* Under the lock, cache_free cannot bump the sequence (nor pd_open reuse
    * the descriptor) between the check and the delivery. */
   corio__lock(&pd->lock);

@@ -110,6 +110,11 @@ corio__pd_t *corio__pd_untag(uint64_t tagged, uint32_t *tag);
  * reopened concurrently never sees the old handle's event. */
 bool corio__netpoll_ready_tagged(corio__pd_t *pd, uint32_t seq_tag, int tag_bits, int mode,
                                  bool everr, corio__glist_t *out);
+/* The lock-free half of that check, for a backend that must know whether an
+ * event is current before it looks further (IOCP: before it reads the
+ * OVERLAPPED, which a stale key's handle may share with someone else). A
+ * true answer can go stale at once; deliver with corio__netpoll_ready_tagged. */
+bool corio__pd_current(corio__pd_t *pd, uint32_t seq_tag, int tag_bits);
 /* The same without the sequence check and without touching the event-error
  * flag, for a caller that knows pd is current. */
 void corio__netpoll_ready(corio__pd_t *pd, int mode, corio__glist_t *out);

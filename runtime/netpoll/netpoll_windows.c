@@ -171,7 +171,7 @@ static void io_completion(const OVERLAPPED_ENTRY *e, corio__glist_t *out) {
   if (pd == NULL || e->lpOverlapped == NULL)
     return;
   uint32_t seq = tag >> SRC_BITS;
-  if ((corio__pd_seq(pd) & SEQ_MASK) != seq)
+  if (!corio__pd_current(pd, seq, SEQ_BITS))
     return; /* the descriptor was closed: do not touch the OVERLAPPED */
   corio__win_op_t *op = (corio__win_op_t *)e->lpOverlapped;
   if (op->pd != pd)
