@@ -1,0 +1,128 @@
+/* poll/fd_windows.h: the Windows half of the FD (poll/fd_windows.c): the
+ * per-direction operations, the port / event paths, detaching a handle from
+ * the runtime's completion port, and the socket calls only Windows has.
+ *
+ * Operations. An FD has one read and one write operation, each an OVERLAPPED
+ * (first member, so the port's packet leads back to it) with its buffer and
+ * results. The read lock (or, for regular files, the offset lock) makes sure
+ * a single caller uses an operation at a time, so at most one coroutine waits
+ * on the poll descriptor per direction.
+ *
+ * Two ways to wait for an operation:
+ * - the port path: the handle is on the runtime's completion port; the
+ *   coroutine parks on the poll descriptor until the packet comes, a deadline
+ *   passes or the FD is closed (then the I/O is cancelled and its aborted
+ *   packet awaited before the operation is reused);
+ * - the event path: the handle is not on the runtime's port (it was attached
+ *   to another port before corio saw it, or it was detached from ours); the
+ *   OVERLAPPED carries an event whose handle has its low bit set, so the OS
+ *   signals the event and queues no packet on any port, and the thread waits
+ *   for the event with its P handed on (syscall_enter / exit). Deadlines do
+ *   not apply there; close still cancels pending pipe and socket I/O.
+ * Handles opened without FILE_FLAG_OVERLAPPED (console, CreatePipe ends) run
+ * their calls synchronously in blocking mode, also with the P handed on.
+ *
+ * Choosing the path, and detaching. A word per FD (io) holds:
+ *
+ *   bit 0     DETACHED   the handle left the runtime's port (never cleared)
+ *   bit 1     DETACHING  corio__fd_disassociate_iocp is inside the OS call
+ *   bits 2-31 the number of operations that chose the port path and have not
+ *             yet collected their completion (at most 2: one per direction)
+ *
+ * An operation on an FD with a poll descriptor chooses the port path with a
+ * CAS that increments the count while neither flag is set, and decrements it
+ * once its completion is collected; otherwise it takes the event path (which
+ * is safe on a handle still on the port). Detaching moves the word from
+ * exactly 0 to DETACHING, so it is refused (CORIO_EINPROGRESS) while an
+ * operation may still expect a packet, and no operation can start on the port
+ * path while the OS call runs. Success stores DETACHED (and the FD's portable
+ * `disassociated` flag, which corio__fd_pollable reads); failure clears
+ * DETACHING and the handle keeps working through the port.
+ */
+#ifndef CORIO_POLL_FD_WINDOWS_H
+#define CORIO_POLL_FD_WINDOWS_H
+
+#include <winsock2.h>
+#include <windows.h>
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "corio/sync.h"
+#include "fd.h"
+#include "netpoll_windows.h"
+
+typedef struct corio__fd_op corio__fd_op_t;
+
+/* Start one OS call for op; ov is the operation's OVERLAPPED, or NULL for a
+ * handle in blocking mode that is not positioned. Returns 0 when the call
+ * completed at once (op->qty set), ERROR_IO_PENDING, or the error. */
+typedef DWORD (*corio__fd_submit_fn)(corio__fd_t *fd, corio__fd_op_t *op, OVERLAPPED *ov);
+
+struct corio__fd_op {
+  corio__win_op_t base; /* must stay first: the OVERLAPPED, its pd and mode */
+  corio__fd_t *fd;
+  HANDLE event;  /* event path only: made on first use, closed with the FD */
+  WSABUF buf;    /* what to read into / write from */
+  DWORD qty;     /* bytes transferred by the last call */
+  DWORD flags;   /* WSARecv flags in and out */
+  void *arg;     /* extra argument of the submit function (accept, connect) */
+  bool on_port;  /* how the current call waits (see above) */
+  bool positioned; /* blocking mode: pass the OVERLAPPED for its offset */
+};
+
+typedef struct corio__fd_win {
+  corio__fd_op_t rop, wop;
+  _Atomic uint32_t io;  /* DETACHED, DETACHING and the port-path count */
+  bool skip_sync_notif; /* FILE_SKIP_COMPLETION_PORT_ON_SUCCESS is on */
+  bool append;          /* regular file opened for appending only */
+  /* Regular files: serialises every use of the operations and of offset
+   * (reads, writes, positioned calls, seek), as Go's fd.l does, since an
+   * overlapped handle has no file pointer of its own. */
+  corio_mutex_t l;
+  int64_t offset;       /* guarded by l; written into the OVERLAPPED per call */
+} corio__fd_win_t;
+
+/* Detach the handle from the runtime's completion port (Go's
+ * DisassociateIOCP), holding a reference meanwhile, so that its owner can
+ * attach it to a port of its own; the FD's own operations then take the
+ * event path and deadlines stop applying (set_deadline: CORIO_ENODEADLINE).
+ * 0 also when there is nothing to detach (blocking mode, never on the port,
+ * already detached). Errors: the closing error, CORIO_ETOOMANY,
+ * CORIO_EINPROGRESS (an operation is in flight on the port, or another detach
+ * runs: the handle stays attached), CORIO_ENOTSUP (the system cannot detach,
+ * e.g. Wine 8, where NtSetInformationFile(FileReplaceCompletionInformation)
+ * is not implemented: the FD keeps working through the runtime's port, with
+ * deadlines), or the Win32 translation of the call's NTSTATUS. */
+int corio__fd_disassociate_iocp(corio__fd_t *fd);
+
+/* Sockets (kinds CORIO__FD_STREAM / DGRAM).
+ *
+ * Connect the socket, which the caller has bound (ConnectEx requires it), to
+ * sa, parking meanwhile; the write deadline applies. 0, the closing error,
+ * CORIO_ETIMEOUT, or the WSA error (WSAECONNREFUSED, ERROR_CONNECTION_REFUSED
+ * as Wine reports it ...). */
+int corio__fd_connect_ex(corio__fd_t *fd, const struct sockaddr *sa, int salen);
+
+/* Accept a connection on the listening socket into `accepted`, a fresh
+ * unbound socket of the same family, created by the caller for overlapped
+ * use; the read deadline applies. addrbuf receives AcceptEx's two addresses
+ * (at least 2 * (sizeof(struct sockaddr_storage) + 16) bytes). On success the
+ * accepted socket inherits the listener's properties (SO_UPDATE_ACCEPT_CONTEXT)
+ * and the caller wraps it in an FD of its own. 0, the closing error,
+ * CORIO_ETIMEOUT, CORIO_EINVAL (addrbuf too small), or the WSA error; after
+ * ERROR_NETNAME_DELETED or WSAECONNRESET (the peer left before the accept
+ * completed) the caller should close `accepted` and try again with a new one.
+ * The caller keeps ownership of `accepted` in every case. */
+int corio__fd_accept_ex(corio__fd_t *fd, uintptr_t accepted, void *addrbuf, size_t addrbuf_len);
+
+/* CORIO__FD_STREAM or CORIO__FD_DGRAM when handle is a socket, else 0
+ * (starts Winsock if needed; os/ uses it to classify handles). */
+int corio__fd_win_socket_kind(uintptr_t handle);
+
+/* For tests: whether synchronous completions skip the port, and the io word. */
+bool corio__fd_win_skips_sync(corio__fd_t *fd);
+uint32_t corio__fd_win_io_word(corio__fd_t *fd);
+
+#endif
