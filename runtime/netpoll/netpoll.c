@@ -526,7 +526,9 @@ int corio__netpoll_init(void) {
 
 void corio__netpoll_fini(void) {
   corio__netpoll_backend_fini();
-  /* No M runs and the timer heaps are gone: nothing can name a descriptor. */
+  /* No M runs. Descriptors left open by abandoned coroutines may still have
+   * deadline timers in the timer heaps; the heaps are dropped without being
+   * walked (corio__timers_free), so freeing the blocks is safe. */
   corio__lock(&cache.lock);
   pd_block_t *b = cache.blocks;
   cache.blocks = NULL;

@@ -5,9 +5,10 @@
  *        Create the poller. Called once by corio_init (again after a
  *        corio_shutdown). 0 or a negative corio error.
  *   void corio__netpoll_fini(void)
- *        Destroy the poller and free every poll descriptor; called by
- *        corio_shutdown after every M has stopped and after the timer heaps
- *        were dropped (a descriptor's deadline timers live inside it).
+ *        Destroy the poller and free every poll descriptor, open or not;
+ *        called by corio_shutdown after every M has stopped. Deadline timers
+ *        live inside descriptors and may still sit in a timer heap: from
+ *        then on the heaps may be freed but not walked.
  * Both call the backend's corio__netpoll_backend_init / _fini below.
  *
  * ---- Backend contract (netpoll_epoll.c, netpoll_windows.c) ----

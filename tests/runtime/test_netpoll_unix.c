@@ -610,6 +610,30 @@ static int stale_timer_main(void *arg) {
 
 Test(netpoll, reused_descriptor_gets_no_stale_timer) { run_program(1, stale_timer_main, NULL); }
 
+/* ---- shutdown with descriptors still in use ---- */
+
+static int abandon_main(void *arg) {
+  int *p = arg;
+  make_pipe(p);
+  corio__pd_t *pd = open_pd(p[0]);
+  corio__pd_set_deadline(pd, corio_nanotime() + 60000 * MS, 'r');
+  corio__pd_set_deadline(pd, corio_nanotime() + 30000 * MS, 'w');
+  static reader_t r; /* outlives the abandoned coroutine */
+  start_reader(&r, pd, p[0]);
+  wait_parked(pd, 'r');
+  return 0; /* main returns with the reader parked and both timers armed */
+}
+
+Test(netpoll, shutdown_with_parked_reader_and_armed_deadlines) {
+  int p[2] = {-1, -1};
+  run_program(2, abandon_main, p);
+  /* corio_run has shut down: the descriptor and its timers are gone. A new
+   * runtime starts clean. */
+  close(p[0]);
+  close(p[1]);
+  run_program(1, wake_by_coroutine_main, NULL);
+}
+
 /* ---- the backend on its own (runtime initialised, no M running) ---- */
 
 static void *break_later(void *arg) {
