@@ -135,6 +135,7 @@ static int timeout_races_senders(void *arg) {
     int rc = corio_select(&cs, 1, corio_nanotime() + (got % 5) * 100000);
     if (rc == CORIO_ETIMEOUT) {
       timeouts++;
+      corio_yield(); /* after a poll: let the sender run */
       continue;
     }
     CHECK_EQ(rc, 0);

@@ -194,3 +194,82 @@ static int mutex_and_sema_hammer(void *arg) {
 Test(sync_stress, mutex_and_sema_hammer, .timeout = 300) {
   run_program(4, mutex_and_sema_hammer, NULL);
 }
+
+/* ---- select deadlines racing channel wake-ups ----
+ * Receivers select over two unbuffered channels with deadlines of 0 to 150
+ * microseconds, so timers fire while senders are completing exchanges with
+ * the same parked selects. Each value must arrive exactly once. */
+#define RACERS 500
+#define RACE_PER 100
+
+typedef struct deadline_race {
+  corio_chan_t *c[2];
+  corio_wg_t senders, receivers;
+  _Atomic long received;
+  _Atomic long long sum;
+  _Atomic long timeouts;
+} deadline_race_t;
+
+static deadline_race_t dr;
+
+static void race_sender(void *arg) {
+  long base = (long)(intptr_t)arg * RACE_PER;
+  for (int i = 0; i < RACE_PER; i++) {
+    long v = base + i;
+    CHECK_EQ(corio_chan_send(dr.c[i % 2], &v), 0);
+  }
+  corio_wg_done(&dr.senders);
+}
+
+static void race_receiver(void *arg) {
+  int64_t step = ((intptr_t)arg % 4) * 50000;
+  long v;
+  long long sum = 0;
+  while (atomic_load(&dr.received) < (long)RACERS * RACE_PER) {
+    corio_select_case_t cs[2] = {
+        {.chan = dr.c[0], .dir = CORIO_SELECT_RECV, .elem = &v},
+        {.chan = dr.c[1], .dir = CORIO_SELECT_RECV, .elem = &v},
+    };
+    int rc = corio_select(cs, 2, corio_nanotime() + step);
+    if (rc == CORIO_ETIMEOUT) {
+      atomic_fetch_add(&dr.timeouts, 1);
+      if (step == 0)
+        corio_yield(); /* a polling loop must let the senders run */
+      continue;
+    }
+    CHECK(rc == 0 || rc == 1);
+    if (rc < 0)
+      break;
+    CHECK(cs[rc].ok);
+    sum += v;
+    atomic_fetch_add(&dr.received, 1);
+  }
+  atomic_fetch_add(&dr.sum, sum);
+  corio_wg_done(&dr.receivers);
+}
+
+static int select_deadlines_race_wakeups(void *arg) {
+  dr.c[0] = corio_chan_create(sizeof(long), 0);
+  dr.c[1] = corio_chan_create(sizeof(long), 0);
+  corio_wg_add(&dr.senders, RACERS);
+  corio_wg_add(&dr.receivers, RACERS);
+  for (int i = 0; i < RACERS; i++) {
+    CHECK_EQ(corio_spawn(race_receiver, (void *)(intptr_t)i), 0);
+    CHECK_EQ(corio_spawn(race_sender, (void *)(intptr_t)i), 0);
+  }
+  CHECK_EQ(corio_wg_wait(&dr.senders), 0);
+  CHECK_EQ(corio_wg_wait(&dr.receivers), 0);
+  long total = (long)RACERS * RACE_PER;
+  CHECK_EQ(atomic_load(&dr.received), total);
+  CHECK_EQ(atomic_load(&dr.sum), (long long)total * (total - 1) / 2);
+  CHECK(atomic_load(&dr.timeouts) > 0);
+  for (int k = 0; k < 2; k++) {
+    CHECK_EQ(corio_chan_len(dr.c[k]), 0);
+    corio_chan_destroy(dr.c[k]);
+  }
+  return 0;
+}
+
+Test(sync_stress, select_deadlines_race_wakeups, .timeout = 300) {
+  run_program(4, select_deadlines_race_wakeups, NULL);
+}
