@@ -30,7 +30,9 @@ case "$cmd" in
     mkdir -p "$WINEPREFIX"
     # Persistent server first: wineboot and every later wine attach to it.
     # It refuses to start when one already runs for this prefix, which is fine.
-    wineserver -p 2>/dev/null || true
+    # Its stdio goes nowhere: a server holding our caller's pipes open would
+    # keep a "| tee" or a CI log reader waiting until the server exits.
+    wineserver -p </dev/null >/dev/null 2>&1 || true
     if [ ! -f "$WINEPREFIX/system.reg" ]; then
       echo "wine-session: initialising $WINEPREFIX" >&2
       (
@@ -43,8 +45,8 @@ case "$cmd" in
     ;;
   stop)
     if [ -d "$WINEPREFIX" ]; then
-      wineserver -k 2>/dev/null || true
-      wineserver -w 2>/dev/null || true
+      wineserver -k </dev/null >/dev/null 2>&1 || true
+      wineserver -w </dev/null >/dev/null 2>&1 || true
     fi
     ;;
   *)

@@ -64,7 +64,7 @@ void corio__ctx_make(corio__ctx_t *ctx, void *lo, void *hi, void (*entry)(void *
   sp[21] = (uint64_t)top;                              /* StackBase */
   sp[22] = (uint64_t)(uintptr_t)lo;                    /* StackLimit: all committed */
   sp[23] = (uint64_t)guard_bottom((uintptr_t)lo);      /* DeallocationStack */
-  sp[24] = 0;                                          /* padding */
+  sp[24] = UINT64_MAX;                                 /* ExceptionList: empty (-1) */
   sp[25] = 0;                                          /* r15 */
   sp[26] = 0;                                          /* r14 */
   sp[27] = (uint64_t)(uintptr_t)arg;                   /* r13 */

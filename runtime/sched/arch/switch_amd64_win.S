@@ -2,7 +2,7 @@
  *
  * Saves what a callee must preserve on Windows (rbx rbp rdi rsi r12-r15,
  * xmm6-xmm15, MXCSR and the x87 control word) on the current stack, together
- * with the three TEB fields that describe the stack, stores rsp in from->sp,
+ * with the four TEB fields that belong to a stack, stores rsp in from->sp,
  * loads to->sp and restores the same from there.
  *
  * The TEB fields must follow the stack: Windows (and Wine) check every frame
@@ -10,6 +10,10 @@
  * Wine refuses to dispatch an exception at all, killing the thread, when rsp is
  * outside [DeallocationStack (gs:0x1478), StackBase]. The kernel also grows a
  * stack through its PAGE_GUARD page only inside those bounds.
+ * ExceptionList (gs:0x00) is unused by 64-bit Windows itself, but Wine keeps
+ * its own exception frames there and calls every one lying below the
+ * faulting frame's rsp first: the thread's frames would run before the
+ * coroutine's handlers. SwitchToFiber swaps it for the same reason.
  *
  * The frame, from the saved sp upwards (272 bytes with the return address):
  *   [sp+0]    xmm6 .. xmm15        (10 x 16, 16-byte aligned)
@@ -17,7 +21,7 @@
  *   [sp+168]  StackBase
  *   [sp+176]  StackLimit
  *   [sp+184]  DeallocationStack
- *   [sp+192]  padding, keeps the xmm area aligned
+ *   [sp+192]  ExceptionList
  *   [sp+200]  r15, r14, r13, r12, rsi, rdi, rbx, rbp
  *   [sp+264]  return address
  * corio__ctx_make (ctx_windows.c) builds the same frame for a new coroutine
@@ -77,6 +81,8 @@ corio__ctx_switch:
 	movq	%rax, 176(%rsp)
 	movq	%gs:0x1478, %rax
 	movq	%rax, 184(%rsp)
+	movq	%gs:0x00, %rax
+	movq	%rax, 192(%rsp)
 
 	movq	%rsp, (%rcx)
 	movq	(%rdx), %rsp
@@ -87,6 +93,8 @@ corio__ctx_switch:
 	movq	%rax, %gs:0x10
 	movq	184(%rsp), %rax
 	movq	%rax, %gs:0x1478
+	movq	192(%rsp), %rax
+	movq	%rax, %gs:0x00
 	ldmxcsr	160(%rsp)
 	fldcw	164(%rsp)
 	movaps	0(%rsp), %xmm6
