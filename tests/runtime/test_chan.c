@@ -1,8 +1,8 @@
 /* Channels: ordering, rendezvous, close, try_, bad input, many Ps. */
-#include <pthread.h>
 #include <signal.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "thread_util.h"
 
 #include "chan_internal.h"
 #include "sync_check.h"
@@ -382,15 +382,15 @@ static void *foreign_feeder(void *arg) {
   int v = 5;
   /* Unbuffered: succeeds only once the coroutine is parked in recv. */
   while (corio_chan_try_send(c, &v) == CORIO_EWOULDBLOCK)
-    usleep(20); /* poll: the thread cannot park */
+    test_sleep_ns(20000); /* poll: the thread cannot park */
   CHECK_EQ(corio_chan_close(c), 0);
   return NULL;
 }
 
 static int foreign_thread_sends_and_closes(void *arg) {
   corio_chan_t *c = corio_chan_create(sizeof(int), 0);
-  pthread_t th;
-  CHECK_EQ(pthread_create(&th, NULL, foreign_feeder, c), 0);
+  test_thread_t th;
+  test_thread_start(&th, foreign_feeder, c);
   int v = 0;
   bool ok = false;
   CHECK_EQ(corio_chan_recv(c, &v, &ok), 0);
@@ -399,7 +399,7 @@ static int foreign_thread_sends_and_closes(void *arg) {
   CHECK_EQ(corio_chan_recv(c, &v, &ok), 0); /* the thread closes it, before or while we wait */
   CHECK(!ok);
   corio_syscall_enter();
-  pthread_join(th, NULL);
+  test_thread_join(th);
   corio_syscall_exit();
   corio_chan_destroy(c);
   return 0;

@@ -1,8 +1,7 @@
 /* Semaphores keyed by address: corio_sema_acquire / _until / release. */
-#include <pthread.h>
-
 #include "sched.h"
 #include "sync_check.h"
+#include "thread_util.h"
 
 /* ---- immediate acquire, FIFO wake-up order (1 P: repeatable order) ---- */
 
@@ -270,13 +269,13 @@ static void *thread_releases(void *arg) {
 }
 
 static int release_from_foreign_thread(void *arg) {
-  pthread_t th;
-  CHECK_EQ(pthread_create(&th, NULL, thread_releases, NULL), 0);
+  test_thread_t th;
+  test_thread_start(&th, thread_releases, NULL);
   for (int i = 0; i < 100; i++)
     CHECK_EQ(corio_sema_acquire(&thread_sem), 0);
   /* The thread has made its last release; join without blocking a P long. */
   corio_syscall_enter();
-  pthread_join(th, NULL);
+  test_thread_join(th);
   corio_syscall_exit();
   CHECK_EQ(thread_sem, 0);
   return 0;
