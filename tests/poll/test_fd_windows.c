@@ -215,19 +215,19 @@ static void extend_deadline(void *arg) {
   pair_test_t *t = arg;
   wait_for(&t->state, 1);
   corio_sleep(30 * MS);
-  CHECK_EQ(corio_fd_set_read_deadline(t->r, corio_nanotime() + 300 * MS), 0);
+  CHECK_EQ(corio_fd_set_read_deadline(t->r, corio_nanotime() + 500 * MS), 0);
 }
 
 static int extend_main(void *arg) {
   pair_test_t t = {0};
   fd_pipe(&t.r, &t.w, 4096);
-  CHECK_EQ(corio_fd_set_read_deadline(t.r, corio_nanotime() + 80 * MS), 0);
+  CHECK_EQ(corio_fd_set_read_deadline(t.r, corio_nanotime() + 200 * MS), 0);
   CHECK_EQ(corio_spawn(reader_once, &t), 0);
   CHECK_EQ(corio_spawn(extend_deadline, &t), 0);
   wait_for(&t.state, 2);
   CHECK_EQ(t.got, CORIO_ETIMEOUT);
-  /* Moved at ~30 ms to ~330 ms: the first deadline did not fire. */
-  CHECK(t.took >= 300 * MS);
+  /* Moved at ~30 ms to ~530 ms: the first deadline (200 ms) did not fire. */
+  CHECK(t.took >= 500 * MS);
   CHECK(t.took < 3 * SEC);
   corio_fd_free(t.r);
   corio_fd_free(t.w);
@@ -537,6 +537,14 @@ static int socket_foreign_main(void *arg) {
   char buf[8];
   CHECK_EQ(corio_fd_read(t.w, buf, sizeof buf), 4);
   CHECK(win_port_empty(port));
+  /* Close cancels a receive pending on the event path too. */
+  atomic_store(&t.state, 0);
+  CHECK_EQ(corio_spawn(reader_once, &t), 0);
+  CHECK_EQ(corio_spawn(closer_after, &t), 0);
+  wait_for(&t.state, 2);
+  CHECK_EQ(t.got, CORIO_ENETCLOSING);
+  CHECK(t.took < 2 * SEC);
+  CHECK_EQ(corio_fd_read(t.w, buf, sizeof buf), CORIO_EEOF);
   corio_fd_free(t.r);
   corio_fd_free(t.w);
   CloseHandle(port);
