@@ -39,6 +39,11 @@ void corio__os_release(void *addr, size_t size);
 void corio__os_thread_setup(void);
 void corio__os_thread_teardown(void);
 
+/* Process-wide setup at corio_init. Unix: SIGPIPE is ignored when it is at its
+ * default, so a write to a closed pipe or socket returns EPIPE instead of
+ * killing the process (as Go does); an embedder's own handler is kept. */
+void corio__os_process_init(void);
+
 /* The calling thread's own stack (for sanitizer fiber annotations). */
 void corio__os_thread_stack_bounds(void **lo, size_t *size);
 

@@ -3,6 +3,7 @@
 #include "os.h"
 #include "proc.h"
 #include "runtime/alloc_internal.h"
+#include "sema_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,7 @@ int corio_init(const corio_config_t *cfg) {
     corio__pidleput(&s->allp[i]);
   }
   atomic_store(&s->lastpoll, corio__nanotime());
+  corio__os_process_init();
   rc = corio__netpoll_init();
   if (rc) {
     corio__free(s->allp);
@@ -155,6 +157,8 @@ int corio_shutdown(void) {
   if (st == RT_NONE) return CORIO_ENOTINIT;
   if (st == RT_RUNNING) return CORIO_EALREADY;
   if (corio__getm()) return CORIO_EALREADY;
+  /* Semaphore queues may still link waiters that live on abandoned stacks. */
+  corio__sema_forget_all();
   /* Abandoned coroutines: their stacks and G records go; nothing of theirs runs. */
   for (size_t i = 0; i < s->nallg; i++) {
     corio_g_t *g = s->allg[i];

@@ -133,11 +133,13 @@ int64_t corio__run_timers(corio__p_t *p, int64_t now) {
   corio__lock(&p->tlock);
   while (p->ntimers > 0 && p->timers[0]->when <= now) {
     corio__timer_t *t = p->timers[0];
-    heap_remove(p, t);
-    update_when0(p);
+    /* Read the timer before heap_remove publishes it as unarmed: from then on
+     * another thread may re-arm it and rewrite these fields. */
     corio__timer_fn fn = t->fn;
     void *arg = t->arg;
     uintptr_t seq = t->seq;
+    heap_remove(p, t);
+    update_when0(p);
     corio__unlock(&p->tlock);
     fn(arg, seq);
     corio__lock(&p->tlock);
