@@ -86,31 +86,37 @@ static int nt_err(NTSTATUS st) {
 
 /* ---- the two paths ---- */
 
-/* Choose the path for one call and make it ready (fd_windows.h). 0 or the
- * error that forbids the call: the poll descriptor's (closing, deadline) on
- * the port path; closing, or no event, on the event path. */
-static int op_begin(corio__fd_t *fd, corio__fd_op_t *op) {
-  corio__fd_win_t *w = win(fd);
-  op->on_port = false;
-  if (fd->pd) {
-    /* Acquire: a DETACHED seen here comes with the detach's effects. */
-    uint32_t s = atomic_load_explicit(&w->io, memory_order_acquire);
-    while (!(s & (IO_DETACHED | IO_DETACHING))) {
-      if (atomic_compare_exchange_weak_explicit(&w->io, &s, s + IO_ONE, memory_order_acq_rel,
-                                                memory_order_acquire)) {
-        op->on_port = true;
-        break;
-      }
+/* Count the call in the io word, waiting out a detach in progress (a few
+ * microseconds of one OS call): while DETACHING is set none of our I/O may
+ * be in flight. Returns the word as it was, which tells the path. */
+static uint32_t io_enter(corio__fd_win_t *w) {
+  /* Acquire: a DETACHED seen here comes with the detach's effects. */
+  uint32_t s = atomic_load_explicit(&w->io, memory_order_acquire);
+  for (;;) {
+    if (s & IO_DETACHING) {
+      if (corio_yield() != 0) SwitchToThread();
+      s = atomic_load_explicit(&w->io, memory_order_acquire);
+      continue;
     }
+    if (atomic_compare_exchange_weak_explicit(&w->io, &s, s + IO_ONE, memory_order_acq_rel,
+                                              memory_order_acquire))
+      return s;
   }
+}
+
+static void io_leave(corio__fd_win_t *w) {
+  /* Release: the completion is collected before a detach may start. */
+  atomic_fetch_sub_explicit(&w->io, IO_ONE, memory_order_release);
+}
+
+/* Make op ready for one call on the path the FD is on (fd_windows.h). */
+static int op_ready(corio__fd_t *fd, corio__fd_op_t *op) {
   OVERLAPPED *ov = &op->base.ov;
   ov->Internal = 0;
   ov->InternalHigh = 0;
   if (op->on_port) {
     ov->hEvent = NULL;
-    int err = corio__fd_poll_prepare(fd, op->base.mode);
-    if (err) atomic_fetch_sub_explicit(&w->io, IO_ONE, memory_order_release);
-    return err;
+    return corio__fd_poll_prepare(fd, op->base.mode);
   }
   if (!op->event) {
     /* Manual reset: the OS clears it when it starts an operation. */
@@ -124,10 +130,19 @@ static int op_begin(corio__fd_t *fd, corio__fd_op_t *op) {
   return is_closed(fd) ? corio__fd_closing_error(fd) : 0;
 }
 
-static void op_end(corio__fd_t *fd, corio__fd_op_t *op) {
-  /* Release: the completion is collected before a detach may start. */
-  if (op->on_port) atomic_fetch_sub_explicit(&win(fd)->io, IO_ONE, memory_order_release);
+/* Begin one call: count it and choose its path. 0, or the error that
+ * forbids the call (then nothing is counted): the poll descriptor's
+ * (closing, deadline) on the port path; closing, or no event, otherwise. */
+static int op_begin(corio__fd_t *fd, corio__fd_op_t *op) {
+  corio__fd_win_t *w = win(fd);
+  uint32_t s = io_enter(w);
+  op->on_port = fd->pd && !(s & IO_DETACHED);
+  int err = op_ready(fd, op);
+  if (err) io_leave(w);
+  return err;
 }
+
+static void op_end(corio__fd_t *fd) { io_leave(win(fd)); }
 
 /* Wait for a call that returned ERROR_IO_PENDING (or, on the port path, a
  * synchronous success whose packet still comes). 0, or why the wait ended
@@ -237,7 +252,7 @@ static int exec_io(corio__fd_t *fd, corio__fd_op_t *op, corio__fd_submit_fn subm
       if (code == ERROR_OPERATION_ABORTED) code = ERROR_IO_INCOMPLETE;
     }
   }
-  op_end(fd, op);
+  op_end(fd);
   return result_error(fd, code, wait_err);
 }
 
@@ -283,7 +298,6 @@ static void op_init(corio__fd_t *fd, corio__fd_op_t *op, int mode) {
   op->base.ov = (OVERLAPPED){0};
   op->base.pd = fd->pd;
   op->base.mode = mode;
-  op->fd = fd;
   op->event = NULL;
 }
 
@@ -382,7 +396,7 @@ static int detach(corio__fd_t *fd) {
     atomic_fetch_and_explicit(&w->io, ~IO_DETACHING, memory_order_release);
     return nt_err(st);
   }
-  /* No port-path call started while DETACHING was set, so the count is 0. */
+  /* No call started while DETACHING was set, so the count is still 0. */
   atomic_store_explicit(&w->io, IO_DETACHED, memory_order_release);
   atomic_store_explicit(&fd->disassociated, true, memory_order_release);
   /* The poll descriptor stays until destroy: closing it here would race

@@ -26,18 +26,22 @@
  *
  *   bit 0     DETACHED   the handle left the runtime's port (never cleared)
  *   bit 1     DETACHING  corio__fd_disassociate_iocp is inside the OS call
- *   bits 2-31 the number of operations that chose the port path and have not
- *             yet collected their completion (at most 2: one per direction)
+ *   bits 2-31 the number of overlapped calls in flight, from submission to
+ *             the collection of their completion (at most 2: one per
+ *             operation)
  *
- * An operation on an FD with a poll descriptor chooses the port path with a
- * CAS that increments the count while neither flag is set, and decrements it
- * once its completion is collected; otherwise it takes the event path (which
- * is safe on a handle still on the port). Detaching moves the word from
- * exactly 0 to DETACHING, so it is refused (CORIO_EINPROGRESS) while an
- * operation may still expect a packet, and no operation can start on the port
- * path while the OS call runs. Success stores DETACHED (and the FD's portable
- * `disassociated` flag, which corio__fd_pollable reads); failure clears
- * DETACHING and the handle keeps working through the port.
+ * A call increments the count with a CAS, after waiting (yielding) while
+ * DETACHING is set, and takes the port path when the FD has a poll
+ * descriptor and DETACHED was clear, the event path otherwise; it decrements
+ * the count once its completion is collected. Detaching moves the word from
+ * exactly 0 to DETACHING, so it is refused (CORIO_EINPROGRESS) while any call
+ * is in flight, and the OS call runs with none of ours in flight and none
+ * starting. Success stores DETACHED (and the FD's portable `disassociated`
+ * flag, which corio__fd_pollable reads); failure clears DETACHING and the
+ * handle keeps working through the port. A detached handle keeps the
+ * completion modes set at init (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS): the
+ * OS offers no way to clear them, so its new owner gets no packet for calls
+ * that complete at once.
  */
 #ifndef CORIO_POLL_FD_WINDOWS_H
 #define CORIO_POLL_FD_WINDOWS_H
@@ -62,7 +66,6 @@ typedef DWORD (*corio__fd_submit_fn)(corio__fd_t *fd, corio__fd_op_t *op, OVERLA
 
 struct corio__fd_op {
   corio__win_op_t base; /* must stay first: the OVERLAPPED, its pd and mode */
-  corio__fd_t *fd;
   HANDLE event;  /* event path only: made on first use, closed with the FD */
   WSABUF buf;    /* what to read into / write from */
   DWORD qty;     /* bytes transferred by the last call */
