@@ -555,6 +555,77 @@ Test(fd_windows, socket_on_foreign_port_uses_events) {
   run_program(1, socket_foreign_main, NULL);
 }
 
+/* ---- close racing reads and writes on four Ps ---- */
+
+typedef struct close_race {
+  corio_fd_t *r, *w;
+  _Atomic int done;
+  ptrdiff_t rerr, werr;
+  long moved;
+  int delay_us;
+} close_race_t;
+
+static void flow_reader(void *arg) {
+  close_race_t *t = arg;
+  char b[512];
+  ptrdiff_t n;
+  while ((n = corio_fd_read(t->r, b, sizeof b)) > 0) t->moved += n;
+  t->rerr = n;
+  atomic_fetch_add(&t->done, 1);
+}
+
+static void flow_writer(void *arg) {
+  close_race_t *t = arg;
+  static const char b[700];
+  ptrdiff_t n;
+  while ((n = corio_fd_write(t->w, b, sizeof b)) == (ptrdiff_t)sizeof b) {
+  }
+  t->werr = n;
+  atomic_fetch_add(&t->done, 1);
+}
+
+static void flow_closer(void *arg) {
+  close_race_t *t = arg;
+  corio_sleep((int64_t)t->delay_us * 1000);
+  CHECK_EQ(corio_fd_close(t->r), 0);
+  CHECK_EQ(corio_fd_close(t->w), 0);
+  atomic_fetch_add(&t->done, 1);
+}
+
+/* Reads and writes in full flow when both ends close: every call returns
+ * (closing, end of stream, or the pipe's broken-pipe errors), nothing hangs
+ * or crashes, on the port path and on the event path. */
+static int close_race_main(void *arg) {
+  HANDLE port = win_port();
+  for (int i = 0; i < 200; i++) {
+    HANDLE hr, hw;
+    CHECK(win_pipe(&hr, &hw, 4096));
+    if (i % 2) {
+      CHECK(CreateIoCompletionPort(hr, port, 1, 0) == port);
+      CHECK(CreateIoCompletionPort(hw, port, 2, 0) == port);
+    }
+    close_race_t t = {.r = open_fd(hr, CORIO_FD_PIPE), .w = open_fd(hw, CORIO_FD_PIPE),
+                      .delay_us = (i * 37) % 2000};
+    CHECK_EQ(corio_spawn(flow_reader, &t), 0);
+    CHECK_EQ(corio_spawn(flow_writer, &t), 0);
+    CHECK_EQ(corio_spawn(flow_closer, &t), 0);
+    wait_for(&t.done, 3);
+    CHECK(t.rerr == CORIO_ECLOSING || t.rerr == CORIO_EEOF);
+    CHECK(t.werr == CORIO_ECLOSING || (t.werr >= 0 && t.werr < 700) ||
+          t.werr == corio_err_from_win32(ERROR_NO_DATA) ||
+          t.werr == corio_err_from_win32(ERROR_BROKEN_PIPE));
+    corio_fd_free(t.r);
+    corio_fd_free(t.w);
+  }
+  CHECK(win_port_empty(port));
+  CloseHandle(port);
+  return 0;
+}
+
+Test(fd_windows, close_racing_reads_and_writes) {
+  run_program(4, close_race_main, NULL);
+}
+
 /* ---- leaks ---- */
 
 /* One open / use / close cycle of a pipe pair; on_foreign attaches the read
