@@ -494,6 +494,160 @@ Test(file_windows, open_create_offsets_and_errors) {
   run_program(1, open_main, NULL);
 }
 
+/* ---- handles from elsewhere: overlapped or not (Go's TestFile,
+ * TestNamedPipe, TestPipeMessageReadEOF, TestPipeClosedEOF, TestPipeCanceled) ---- */
+
+static HANDLE open_raw(const char *path, DWORD disp, bool overlapped) {
+  return CreateFileA(path, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL,
+                     disp, FILE_ATTRIBUTE_NORMAL | (overlapped ? FILE_FLAG_OVERLAPPED : 0), NULL);
+}
+
+/* Ten writes through one File, each read back through the other. */
+static void check_read_write(corio_file_t *r, corio_file_t *w) {
+  for (int i = 0; i < 10; i++) {
+    char s[4], b[4] = {0};
+    int n = snprintf(s, sizeof s, "%d", i);
+    CHECK_EQ(corio_file_write(w, s, (size_t)n), n);
+    CHECK_EQ(corio_file_read(r, b, (size_t)n), n);
+    CHECK(memcmp(b, s, (size_t)n) == 0);
+  }
+}
+
+static int mixed_file_main(void *arg) {
+  for (int mode = 0; mode < 4; mode++) {
+    bool ovr = mode & 1, ovw = mode & 2;
+    char path[MAX_PATH];
+    temp_path(path, sizeof path, "mixed");
+    HANDLE hr = open_raw(path, CREATE_NEW, ovr), hw = open_raw(path, OPEN_EXISTING, ovw);
+    CHECK(hr != INVALID_HANDLE_VALUE && hw != INVALID_HANDLE_VALUE);
+    corio_file_t *r = new_file(hr, path), *w = new_file(hw, path);
+    check_read_write(r, w);
+    /* Positioned, back and forth. */
+    for (int i = 0; i < 10; i++) {
+      char s[4], b[4] = {0};
+      int n = snprintf(s, sizeof s, "%d", i);
+      CHECK_EQ(corio_file_write_at(w, s, (size_t)n, i % 3), n);
+      CHECK_EQ(corio_file_read_at(r, b, (size_t)n, i % 3), n);
+      CHECK(memcmp(b, s, (size_t)n) == 0);
+    }
+    /* The positioned calls left the offsets alone: both are at 10. */
+    CHECK_EQ(corio_file_seek(r, 0, CORIO_SEEK_CUR), 10);
+    CHECK_EQ(corio_file_seek(w, 0, CORIO_SEEK_CUR), 10);
+    int64_t end = corio_file_seek(r, 0, CORIO_SEEK_END);
+    CHECK_EQ(end, 10);
+    char b[1];
+    CHECK_EQ(corio_file_read(r, b, 1), CORIO_EEOF);
+    CHECK_EQ(corio_file_read_at(r, b, 1, end), CORIO_EEOF);
+    /* Only overlapped handles are on the port. */
+    CHECK_EQ(corio_file_set_deadline(r, 0), ovr ? 0 : CORIO_ENODEADLINE);
+    corio_file_free(r);
+    corio_file_free(w);
+    DeleteFileA(path);
+  }
+  return 0;
+}
+
+Test(file_windows, overlapped_and_synchronous_handles_on_one_file) {
+  run_program(2, mixed_file_main, NULL);
+}
+
+static HANDLE raw_pipe_server(const wchar_t *name, bool message, bool overlapped) {
+  DWORD type = message ? PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE : PIPE_TYPE_BYTE | PIPE_READMODE_BYTE;
+  return CreateNamedPipeW(name, PIPE_ACCESS_DUPLEX | (overlapped ? FILE_FLAG_OVERLAPPED : 0), type, 1,
+                          4096, 4096, 0, NULL);
+}
+
+static HANDLE raw_pipe_client(const wchar_t *name, bool overlapped) {
+  return CreateFileW(name, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING,
+                     overlapped ? FILE_FLAG_OVERLAPPED : 0, NULL);
+}
+
+static void pipe_name_w(wchar_t *buf) {
+  static _Atomic int n;
+  _snwprintf(buf, 96, L"\\\\.\\pipe\\corio-file-test-%lu-%d", GetCurrentProcessId(),
+             atomic_fetch_add(&n, 1));
+  buf[95] = 0;
+}
+
+static int named_pipe_main(void *arg) {
+  for (int mode = 0; mode < 4; mode++) {
+    wchar_t name[96];
+    pipe_name_w(name);
+    HANDLE hs = raw_pipe_server(name, false, mode & 1), hc = raw_pipe_client(name, mode & 2);
+    CHECK(hs != INVALID_HANDLE_VALUE && hc != INVALID_HANDLE_VALUE);
+    corio_file_t *server = new_file(hs, "server"), *client = new_file(hc, "client");
+    check_read_write(client, server);
+    check_read_write(server, client);
+    /* The server goes: the client reads end of file. */
+    CHECK_EQ(corio_file_close(server), 0);
+    char b[8];
+    CHECK_EQ(corio_file_read(client, b, sizeof b), CORIO_EEOF);
+    corio_file_free(server);
+    corio_file_free(client);
+  }
+  /* A zero-length message reads as end of file, as Go reports it. */
+  wchar_t name[96];
+  pipe_name_w(name);
+  HANDLE hs = raw_pipe_server(name, true, true), hc = raw_pipe_client(name, true);
+  CHECK(hs != INVALID_HANDLE_VALUE && hc != INVALID_HANDLE_VALUE);
+  corio_file_t *server = new_file(hs, "server"), *client = new_file(hc, "client");
+  CHECK_EQ(corio_file_write(server, "", 0), 0);
+  DWORD wrote = 0;
+  OVERLAPPED ov = {0};
+  ov.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
+  /* corio_file_write of 0 bytes asks nothing of the OS: send the empty
+   * message directly, as a peer would. */
+  BOOL ok = WriteFile(hs, "", 0, &wrote, &ov);
+  CHECK(ok || GetLastError() == ERROR_IO_PENDING);
+  GetOverlappedResult(hs, &ov, &wrote, TRUE);
+  CloseHandle(ov.hEvent);
+  char b[10];
+  CHECK_EQ(corio_file_read(client, b, sizeof b), CORIO_EEOF);
+  corio_file_free(server);
+  corio_file_free(client);
+  return 0;
+}
+
+Test(file_windows, named_pipes_overlapped_or_not_and_message_eof) {
+  run_program(2, named_pipe_main, NULL);
+}
+
+static int cancel_all(corio_handle_t h, void *arg) {
+  return CancelIoEx((HANDLE)h, NULL) ? 0 : (int)GetLastError();
+}
+
+static void canceller(void *arg) {
+  rw_test_t *t = arg;
+  wait_for(&t->state, 1);
+  /* Someone else's CancelIoEx, through control, until the read gives up. */
+  while (atomic_load(&t->state) == 1) {
+    corio_file_control(t->r, cancel_all, NULL);
+    corio_sleep(20 * MS);
+  }
+  atomic_store(&t->state, 3);
+}
+
+/* An abort the FD did not cause is reported as it is (Go's TestPipeCanceled). */
+static int canceled_main(void *arg) {
+  rw_test_t t = {0};
+  CHECK_EQ(corio_file_pipe(&t.r, &t.w), 0);
+  CHECK_EQ(corio_spawn(read_once, &t), 0);
+  CHECK_EQ(corio_spawn(canceller, &t), 0);
+  wait_for(&t.state, 3);
+  CHECK_EQ(t.got, corio_err_from_win32(ERROR_OPERATION_ABORTED));
+  /* The pipe still works. */
+  CHECK_EQ(corio_file_write(t.w, "on", 2), 2);
+  char b[4];
+  CHECK_EQ(corio_file_read(t.r, b, sizeof b), 2);
+  corio_file_free(t.r);
+  corio_file_free(t.w);
+  return 0;
+}
+
+Test(file_windows, foreign_cancel_reports_operation_aborted) {
+  run_program(2, canceled_main, NULL);
+}
+
 /* ---- leaks ---- */
 
 static int leak_main(void *arg) {
