@@ -55,15 +55,17 @@ static BOOL CALLBACK wsa_start(PINIT_ONCE once, void *param, void **ctx) {
     wsa_err = corio_err_from_win32((uint32_t)e);
     return TRUE;
   }
+  /* On the heap: this may run on a small coroutine stack. */
+  enum { MAX_PROVIDERS = 32 };
   int protos[2] = {IPPROTO_TCP, 0};
-  WSAPROTOCOL_INFOW info[32];
-  DWORD len = sizeof info;
-  int n = WSAEnumProtocolsW(protos, info, &len);
-  if (n == SOCKET_ERROR) return TRUE;
-  bool ok = true;
+  WSAPROTOCOL_INFOW *info = corio__calloc(MAX_PROVIDERS, sizeof *info);
+  DWORD len = MAX_PROVIDERS * sizeof *info;
+  int n = info ? WSAEnumProtocolsW(protos, info, &len) : SOCKET_ERROR;
+  bool ok = n != SOCKET_ERROR; /* unknown: do not skip */
   for (int i = 0; i < n; i++)
     if (!(info[i].dwServiceFlags1 & XP1_IFS_HANDLES)) ok = false;
   wsa_skip_ok = ok;
+  corio__free(info);
   return TRUE;
 }
 
@@ -119,10 +121,12 @@ static int op_ready(corio__fd_t *fd, corio__fd_op_t *op) {
     return corio__fd_poll_prepare(fd, op->base.mode);
   }
   if (!op->event) {
-    /* Manual reset: the OS clears it when it starts an operation. */
-    op->event = CreateEventW(NULL, TRUE, FALSE, NULL);
+    op->event = CreateEventW(NULL, TRUE, FALSE, NULL); /* manual reset */
     if (!op->event) return win32_err(GetLastError());
   }
+  /* The I/O manager clears it when a call starts; a provider that would not
+   * must not leave the last completion's signal to end our next wait. */
+  ResetEvent(op->event);
   /* The low bit keeps the completion off any port the handle may be on. */
   ov->hEvent = (HANDLE)((uintptr_t)op->event | 1);
   /* No deadline here: a poll descriptor left from before a detach may hold
