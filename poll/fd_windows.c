@@ -218,7 +218,8 @@ static int result_error(corio__fd_t *fd, DWORD code, int wait_err) {
     if (is_closed(fd)) return corio__fd_closing_error(fd);
     break;
   case ERROR_IO_INCOMPLETE:
-    /* The wait gave up before the I/O did; its reason says more. */
+    /* The wait gave up before the I/O did; its reason says more. (await_io
+     * does not return it; a submit function may.) */
     if (wait_err) return wait_err;
     break;
   case ERROR_HANDLES_CLOSED:
@@ -228,6 +229,28 @@ static int result_error(corio__fd_t *fd, DWORD code, int wait_err) {
   default: break;
   }
   return win32_err(code);
+}
+
+/* Wait for a call in flight until the OS has finished with it, cancelling
+ * it if the wait ends early (*wait_err then says why). Returns its final
+ * code. A wake-up that finds the call still incomplete (a packet left over
+ * from an earlier call, which the OS may queue for a synchronous warning
+ * such as ERROR_MORE_DATA) is not the end: the OS still owns the OVERLAPPED
+ * and the buffer, so we wait again. */
+static DWORD await_io(corio__fd_t *fd, corio__fd_op_t *op, int *wait_err) {
+  *wait_err = wait_io(fd, op);
+  if (*wait_err) cancel_io(fd, op);
+  DWORD code = overlapped_result(fd, op);
+  while (code == ERROR_IO_INCOMPLETE) {
+    if (*wait_err) {
+      cancel_io(fd, op);
+    } else {
+      *wait_err = wait_io(fd, op);
+      if (*wait_err) cancel_io(fd, op);
+    }
+    code = overlapped_result(fd, op);
+  }
+  return code;
 }
 
 /* Run one call on op: prepare, submit, wait when it pends, cancel when the
@@ -244,18 +267,10 @@ static int exec_io(corio__fd_t *fd, corio__fd_op_t *op, corio__fd_submit_fn subm
   int wait_err = 0;
   /* A synchronous success queues a packet unless the port is skipped; on
    * the event path it is simply done. */
-  if (code == ERROR_IO_PENDING || (code == 0 && op->on_port && !win(fd)->skip_sync_notif)) {
-    wait_err = wait_io(fd, op);
-    if (wait_err) cancel_io(fd, op);
-    code = overlapped_result(fd, op);
-    if (code == ERROR_IO_INCOMPLETE) {
-      /* Woken before the completion (never expected): the OS still owns the
-       * OVERLAPPED and the buffer, so cancel and wait for it for real. */
-      cancel_io(fd, op);
-      code = overlapped_result(fd, op);
-      if (code == ERROR_OPERATION_ABORTED) code = ERROR_IO_INCOMPLETE;
-    }
-  }
+  if (code == ERROR_IO_PENDING || (code == 0 && op->on_port && !win(fd)->skip_sync_notif))
+    code = await_io(fd, op, &wait_err);
+  else if (code == ERROR_MORE_DATA || code == WSAEMSGSIZE)
+    op->qty = (DWORD)op->base.ov.InternalHigh; /* a failed call reports no count */
   op_end(fd);
   return result_error(fd, code, wait_err);
 }

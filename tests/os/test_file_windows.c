@@ -608,6 +608,55 @@ static int named_pipe_main(void *arg) {
   return 0;
 }
 
+static void read_four(void *arg) {
+  rw_test_t *t = arg;
+  atomic_store(&t->state, 1);
+  t->got = corio_file_read(t->r, t->buf, 4);
+  atomic_store(&t->state, 2);
+}
+
+/* A message longer than the buffer: the part that fits, then the rest
+ * (ERROR_MORE_DATA), whether the read completed at once or was pending. */
+static int message_main(void *arg) {
+  bool overlapped = arg == NULL;
+  wchar_t name[96];
+  pipe_name_w(name);
+  HANDLE hs = raw_pipe_server(name, true, overlapped), hc = raw_pipe_client(name, true);
+  CHECK(hs != INVALID_HANDLE_VALUE && hc != INVALID_HANDLE_VALUE);
+  rw_test_t t = {.r = new_file(hs, "server"), .w = new_file(hc, "client")};
+  char b[16];
+  for (int i = 0; i < 50; i++) {
+    CHECK_EQ(corio_file_write(t.w, "0123456789", 10), 10);
+    CHECK_EQ(corio_file_read(t.r, b, 4), 4);
+    CHECK(memcmp(b, "0123", 4) == 0);
+    CHECK_EQ(corio_file_read(t.r, b, sizeof b), 6);
+    CHECK(memcmp(b, "456789", 6) == 0);
+  }
+  for (int i = 0; i < 20; i++) {
+    atomic_store(&t.state, 0);
+    CHECK_EQ(corio_spawn(read_four, &t), 0);
+    wait_for(&t.state, 1);
+    corio_sleep(2 * MS);
+    CHECK_EQ(corio_file_write(t.w, "abcdefghij", 10), 10);
+    wait_for(&t.state, 2);
+    CHECK_EQ(t.got, 4);
+    CHECK(memcmp(t.buf, "abcd", 4) == 0);
+    CHECK_EQ(corio_file_read(t.r, b, sizeof b), 6);
+    CHECK(memcmp(b, "efghij", 6) == 0);
+  }
+  corio_file_free(t.r);
+  corio_file_free(t.w);
+  return 0;
+}
+
+Test(file_windows, message_longer_than_the_buffer) {
+  run_program(1, message_main, NULL);
+}
+
+Test(file_windows, message_longer_than_the_buffer_blocking_mode) {
+  run_program(1, message_main, (void *)1);
+}
+
 Test(file_windows, named_pipes_overlapped_or_not_and_message_eof) {
   run_program(2, named_pipe_main, NULL);
 }
