@@ -52,9 +52,11 @@ static DWORD disposition(int flags) {
   return OPEN_EXISTING;
 }
 
-/* O_TRUNC on a file that existed. TRUNCATE_EXISTING would need the general
- * write right, which an append-only handle lacks, so the size is set through
- * a second, short-lived handle in that case (as Go truncates after opening). */
+/* O_TRUNC on a file that existed, opened for writing (without a write mode
+ * O_TRUNC is ignored, its effect being unspecified by POSIX). TRUNCATE_EXISTING
+ * would need the general write right, which an append-only handle lacks, so
+ * the size is set after opening (as Go does), through a second, short-lived
+ * handle for an append-only one. */
 static int truncate_existing(HANDLE h, const wchar_t *wname, int flags) {
   FILE_END_OF_FILE_INFO eof = {.EndOfFile = {.QuadPart = 0}};
   if (!(flags & CORIO_O_APPEND))
