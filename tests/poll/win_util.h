@@ -15,7 +15,7 @@
 
 /* An overlapped named pipe: *r is the server (reading) end, *w the client
  * (writing) end; buffer bytes of room each way. */
-static bool win_pipe(HANDLE *r, HANDLE *w, DWORD buffer) {
+static inline bool win_pipe(HANDLE *r, HANDLE *w, DWORD buffer) {
   static volatile LONG counter;
   wchar_t name[96];
   _snwprintf(name, 96, L"\\\\.\\pipe\\corio-test-%lu-%ld", GetCurrentProcessId(),
@@ -33,10 +33,10 @@ static bool win_pipe(HANDLE *r, HANDLE *w, DWORD buffer) {
 }
 
 /* A completion port that is not the runtime's. */
-static HANDLE win_port(void) { return CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 1); }
+static inline HANDLE win_port(void) { return CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 1); }
 
 /* true when the port holds no packet. */
-static bool win_port_empty(HANDLE port) {
+static inline bool win_port_empty(HANDLE port) {
   DWORD n;
   ULONG_PTR key;
   OVERLAPPED *ov;
@@ -62,7 +62,7 @@ typedef struct win_handle_table {
   win_handle_entry_t entries[1];
 } win_handle_table_t;
 
-static long win_handle_count(void) {
+static inline long win_handle_count(void) {
   ULONG size = 1 << 20;
   for (;;) {
     win_handle_table_t *t = malloc(size);
@@ -87,13 +87,13 @@ static long win_handle_count(void) {
   }
 }
 
-static bool win_wsa(void) {
+static inline bool win_wsa(void) {
   WSADATA d;
   return WSAStartup(MAKEWORD(2, 2), &d) == 0;
 }
 
 /* A listening TCP socket on 127.0.0.1 and an ephemeral port (in *addr). */
-static SOCKET win_listener(struct sockaddr_in *addr) {
+static inline SOCKET win_listener(struct sockaddr_in *addr) {
   SOCKET l = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0, WSA_FLAG_OVERLAPPED);
   if (l == INVALID_SOCKET) return l;
   memset(addr, 0, sizeof *addr);
@@ -109,7 +109,7 @@ static SOCKET win_listener(struct sockaddr_in *addr) {
 }
 
 /* An overlapped TCP socket bound to 127.0.0.1:0 (ConnectEx wants it bound). */
-static SOCKET win_bound_socket(void) {
+static inline SOCKET win_bound_socket(void) {
   SOCKET s = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0, WSA_FLAG_OVERLAPPED);
   if (s == INVALID_SOCKET) return s;
   struct sockaddr_in a = {0};
@@ -123,7 +123,7 @@ static SOCKET win_bound_socket(void) {
 }
 
 /* A connected loopback TCP pair made with plain blocking calls. */
-static bool win_tcp_pair(SOCKET *a, SOCKET *b) {
+static inline bool win_tcp_pair(SOCKET *a, SOCKET *b) {
   struct sockaddr_in addr;
   SOCKET l = win_listener(&addr);
   if (l == INVALID_SOCKET) return false;
