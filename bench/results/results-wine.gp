@@ -3,75 +3,75 @@ set terminal pngcairo size 1500,1000 font "sans,10"
 set output "/work/main/bench/results/results-wine.png"
 set style fill solid 0.85 border -1
 set grid ytics
-set key top left
+set key above horizontal
 set xtics rotate by 20 right font ",9"
-set format y "%g"
-set multiplot title "corio (mingw-w64 build) under Wine: Wine's figures, not Windows', vs native corio and peers - 2026-11-26 06:39 UTC (labels: corio-wine / peer cost, below 1 = corio-wine better)"
+set multiplot title "corio (mingw-w64 build) under Wine: Wine's figures, not Windows', vs native corio and peers - 2026-11-26 06:53 UTC (labels: corio-wine / peer cost, below 1 = corio-wine better)"
 set origin 0,0.42
 set size 1,0.55
 set title "latency: median per scenario"
-set ylabel "median, ns (log scale)"
+set ylabel "median (log scale)"
 set logscale y
+set ytics ("1 ns" 1, "10 ns" 10, "100 ns" 100, "1 us" 1e3, "10 us" 1e4, "100 us" 1e5, "1 ms" 1e6, "10 ms" 1e7, "100 ms" 1e8, "1 s" 1e9, "10 s" 1e10)
 set xrange [-0.6:8.6]
 set xtics ("yield" 0, "channel" 1, "ready, other P" 2, "pipe, 1 P" 3, "pipe, 2 Ps" 4, "TCP" 5, "sleep 1 ms (overshoot)" 6, "deadline 1 ms (overshoot)" 7, "wake storm (all 10k)" 8)
 set boxwidth 0.144 absolute
 $lat_0 << EOD
--0.32 54 ""
+-0.32 57 ""
 0.68 136 ""
-1.68 2600 ""
-2.68 116100 ""
-3.68 156900 ""
-4.68 152900 ""
-5.68 152900 ""
-6.68 718800 ""
-7.68 6.67956e+08 ""
+1.68 17700 ""
+2.68 588600 ""
+3.68 438100 ""
+4.68 168700 ""
+5.68 152800 ""
+6.68 426400 ""
+7.68 1.10098e+09 ""
 EOD
 $lat_1 << EOD
--0.16 14 "3.86x"
-1.84 2113 "1.23x"
-2.84 1532 "75.78x"
-3.84 4738 "33.12x"
-4.84 8983 "17.02x"
-5.84 31497 "4.85x"
-6.84 19590 "36.69x"
-7.84 3.14382e+07 "21.25x"
+-0.16 36 "1.58x"
+0.84 101 "1.35x"
+1.84 16309 "1.09x"
+2.84 2775 "212.11x"
+3.84 2874 "152.44x"
+4.84 10716 "15.74x"
+5.84 35784 "4.27x"
+6.84 29925 "14.25x"
+7.84 4.57212e+07 "24.08x"
 EOD
 $lat_2 << EOD
-3 1883 "61.66x"
-4 5428 "28.91x"
-5 9394 "16.28x"
-6 65819 "2.32x"
-7 65428 "10.99x"
-8 3.59725e+07 "18.57x"
+0 15 "3.80x"
+2 16229 "1.09x"
+3 1612 "365.14x"
+4 4957 "88.38x"
+5 9103 "18.53x"
+6 30536 "5.00x"
+7 29725 "14.34x"
+8 2.32941e+07 "47.26x"
 EOD
 $lat_3 << EOD
-0.16 98 "0.55x"
-1.16 185 "0.74x"
-2.16 65297 "0.04x"
-3.16 3015 "38.51x"
-4.16 3094 "50.71x"
-5.16 10927 "13.99x"
-6.16 66520 "2.30x"
-7.16 68443 "10.50x"
-8.16 5.36413e+07 "12.45x"
+3.16 1933 "304.50x"
+4.16 5488 "79.83x"
+5.16 9454 "17.84x"
+6.16 74762 "2.04x"
+7.16 78107 "5.46x"
+8.16 2.84824e+07 "38.65x"
 EOD
 $lat_4 << EOD
-0.32 33 "1.64x"
-1.32 98 "1.39x"
-2.32 2303 "1.13x"
-3.32 2704 "42.94x"
-4.32 5649 "27.77x"
-5.32 10606 "14.42x"
-6.32 27422 "5.58x"
-7.32 20211 "35.56x"
-8.32 4.3601e+07 "15.32x"
+0.32 104 "0.55x"
+1.32 192 "0.71x"
+2.32 87721 "0.20x"
+3.32 3165 "185.97x"
+4.32 3105 "141.10x"
+5.32 10936 "15.43x"
+6.32 78969 "1.93x"
+7.32 81933 "5.20x"
+8.32 6.55421e+07 "16.80x"
 EOD
-set yrange [10:3.98107e+09]
+set yrange [9.9:6.30957e+10]
 plot $lat_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio-wine", \
-  $lat_1 using 1:2 with boxes fill solid 0.85 lc rgb "#7f7f7f" title "floor", \
-  $lat_2 using 1:2 with boxes fill solid 0.85 lc rgb "#1f77b4" title "libuv", \
-  $lat_3 using 1:2 with boxes fill solid 0.85 lc rgb "#2ca02c" title "go", \
-  $lat_4 using 1:2 with boxes fill solid 0.85 lc rgb "#9467bd" title "corio", \
+  $lat_1 using 1:2 with boxes fill solid 0.85 lc rgb "#7f7f7f" title "corio", \
+  $lat_2 using 1:2 with boxes fill solid 0.85 lc rgb "#1f77b4" title "floor", \
+  $lat_3 using 1:2 with boxes fill solid 0.85 lc rgb "#2ca02c" title "libuv", \
+  $lat_4 using 1:2 with boxes fill solid 0.85 lc rgb "#9467bd" title "go", \
   $lat_1 using 1:2:3 with labels rotate by 90 left offset 0,0.4 font ",8" notitle, \
   $lat_2 using 1:2:3 with labels rotate by 90 left offset 0,0.4 font ",8" notitle, \
   $lat_3 using 1:2:3 with labels rotate by 90 left offset 0,0.4 font ",8" notitle, \
@@ -81,35 +81,37 @@ set size 0.5,0.42
 set title "echo throughput (higher is better)"
 set ylabel "round trips per second"
 unset logscale y
+set ytics autofreq
+set format y "%.0s%c"
 set xrange [-0.6:1.6]
 set xtics ("echo, 1 P" 0, "echo, 2 Ps" 1)
 set boxwidth 0.144 absolute
 $thr_0 << EOD
--0.32 12542 ""
-0.68 12648 ""
+-0.32 8269 ""
+0.68 6999 ""
 EOD
 $thr_1 << EOD
--0.16 103556 "8.26x"
-0.84 89088 "7.04x"
+-0.16 67901 "8.21x"
+0.84 66296 "9.47x"
 EOD
 $thr_2 << EOD
-0 100098 "7.98x"
-1 83968 "6.64x"
+0 168146 "20.33x"
+1 115239 "16.47x"
 EOD
 $thr_3 << EOD
-0.16 83410 "6.65x"
-1.16 85734 "6.78x"
+0.16 99631 "12.05x"
+1.16 93162 "13.31x"
 EOD
 $thr_4 << EOD
-0.32 43460 "3.47x"
-1.32 88978 "7.03x"
+0.32 149794 "18.12x"
+1.32 64720 "9.25x"
 EOD
-set yrange [0:134623]
+set yrange [0:218590]
 plot $thr_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio-wine", \
-  $thr_1 using 1:2 with boxes fill solid 0.85 lc rgb "#7f7f7f" title "floor", \
-  $thr_2 using 1:2 with boxes fill solid 0.85 lc rgb "#1f77b4" title "libuv", \
-  $thr_3 using 1:2 with boxes fill solid 0.85 lc rgb "#2ca02c" title "go", \
-  $thr_4 using 1:2 with boxes fill solid 0.85 lc rgb "#9467bd" title "corio", \
+  $thr_1 using 1:2 with boxes fill solid 0.85 lc rgb "#7f7f7f" title "corio", \
+  $thr_2 using 1:2 with boxes fill solid 0.85 lc rgb "#1f77b4" title "floor", \
+  $thr_3 using 1:2 with boxes fill solid 0.85 lc rgb "#2ca02c" title "libuv", \
+  $thr_4 using 1:2 with boxes fill solid 0.85 lc rgb "#9467bd" title "go", \
   $thr_1 using 1:2:3 with labels rotate by 90 left offset 0,0.4 font ",8" notitle, \
   $thr_2 using 1:2:3 with labels rotate by 90 left offset 0,0.4 font ",8" notitle, \
   $thr_3 using 1:2:3 with labels rotate by 90 left offset 0,0.4 font ",8" notitle, \
@@ -119,25 +121,27 @@ set size 0.5,0.42
 set title "memory per parked coroutine"
 set ylabel "resident bytes per parked coroutine"
 unset logscale y
+set ytics autofreq
+set format y "%.0s%c"
 set xrange [-0.6:1.6]
 set xtics ("parked on channel" 0, "parked on I/O" 1)
 set boxwidth 0.24 absolute
 $mem_0 << EOD
--0.266667 8524 ""
-0.733333 9383 ""
+-0.266667 8579 ""
+0.733333 8562 ""
 EOD
 $mem_1 << EOD
-0 2838 "3.00x"
-1 3038 "3.09x"
+0 8516 "1.01x"
+1 8476 "1.01x"
 EOD
 $mem_2 << EOD
-0.266667 8459 "1.01x"
-1.26667 8646 "1.09x"
+0.266667 2869 "2.99x"
+1.26667 2824 "3.03x"
 EOD
-set yrange [0:12197.9]
+set yrange [0:11152.7]
 plot $mem_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio-wine", \
-  $mem_1 using 1:2 with boxes fill solid 0.85 lc rgb "#2ca02c" title "go", \
-  $mem_2 using 1:2 with boxes fill solid 0.85 lc rgb "#9467bd" title "corio", \
+  $mem_1 using 1:2 with boxes fill solid 0.85 lc rgb "#7f7f7f" title "corio", \
+  $mem_2 using 1:2 with boxes fill solid 0.85 lc rgb "#9467bd" title "go", \
   $mem_1 using 1:2:3 with labels rotate by 90 left offset 0,0.4 font ",8" notitle, \
   $mem_2 using 1:2:3 with labels rotate by 90 left offset 0,0.4 font ",8" notitle
 unset multiplot

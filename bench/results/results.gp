@@ -3,59 +3,59 @@ set terminal pngcairo size 1500,1000 font "sans,10"
 set output "/work/main/bench/results/results.png"
 set style fill solid 0.85 border -1
 set grid ytics
-set key top left
+set key above horizontal
 set xtics rotate by 20 right font ",9"
-set format y "%g"
-set multiplot title "corio wakeup latency vs the raw floor, libuv and Go (quick run: few samples) - 2026-11-26 06:39 UTC (labels: corio / peer cost, below 1 = corio better)"
+set multiplot title "corio wakeup latency vs the raw floor, libuv and Go - 2026-11-26 06:53 UTC (labels: corio / peer cost, below 1 = corio better)"
 set origin 0,0.42
 set size 1,0.55
 set title "latency: median per scenario"
-set ylabel "median, ns (log scale)"
+set ylabel "median (log scale)"
 set logscale y
+set ytics ("1 ns" 1, "10 ns" 10, "100 ns" 100, "1 us" 1e3, "10 us" 1e4, "100 us" 1e5, "1 ms" 1e6, "10 ms" 1e7, "100 ms" 1e8, "1 s" 1e9, "10 s" 1e10)
 set xrange [-0.6:8.6]
 set xtics ("yield" 0, "channel" 1, "ready, other P" 2, "pipe, 1 P" 3, "pipe, 2 Ps" 4, "TCP" 5, "sleep 1 ms (overshoot)" 6, "deadline 1 ms (overshoot)" 7, "wake storm (all 10k)" 8)
 set boxwidth 0.18 absolute
 $lat_0 << EOD
--0.3 33 ""
-0.7 98 ""
-1.7 2303 ""
-2.7 2704 ""
-3.7 5649 ""
-4.7 10606 ""
-5.7 27422 ""
-6.7 20211 ""
-7.7 4.3601e+07 ""
+-0.3 36 ""
+0.7 101 ""
+1.7 16309 ""
+2.7 2775 ""
+3.7 2874 ""
+4.7 10716 ""
+5.7 35784 ""
+6.7 29925 ""
+7.7 4.57212e+07 ""
 EOD
 $lat_1 << EOD
--0.1 14 "2.36x"
-1.9 2113 "1.09x"
-2.9 1532 "1.77x"
-3.9 4738 "1.19x"
-4.9 8983 "1.18x"
-5.9 31497 "0.87x"
-6.9 19590 "1.03x"
-7.9 3.14382e+07 "1.39x"
+-0.1 15 "2.40x"
+1.9 16229 "1.00x"
+2.9 1612 "1.72x"
+3.9 4957 "0.58x"
+4.9 9103 "1.18x"
+5.9 30536 "1.17x"
+6.9 29725 "1.01x"
+7.9 2.32941e+07 "1.96x"
 EOD
 $lat_2 << EOD
-3.1 1883 "1.44x"
-4.1 5428 "1.04x"
-5.1 9394 "1.13x"
-6.1 65819 "0.42x"
-7.1 65428 "0.31x"
-8.1 3.59725e+07 "1.21x"
+3.1 1933 "1.44x"
+4.1 5488 "0.52x"
+5.1 9454 "1.13x"
+6.1 74762 "0.48x"
+7.1 78107 "0.38x"
+8.1 2.84824e+07 "1.61x"
 EOD
 $lat_3 << EOD
-0.3 98 "0.34x"
-1.3 185 "0.53x"
-2.3 65297 "0.04x"
-3.3 3015 "0.90x"
-4.3 3094 "1.83x"
-5.3 10927 "0.97x"
-6.3 66520 "0.41x"
-7.3 68443 "0.30x"
-8.3 5.36413e+07 "0.81x"
+0.3 104 "0.35x"
+1.3 192 "0.53x"
+2.3 87721 "0.19x"
+3.3 3165 "0.88x"
+4.3 3105 "0.93x"
+5.3 10936 "0.98x"
+6.3 78969 "0.45x"
+7.3 81933 "0.37x"
+8.3 6.55421e+07 "0.70x"
 EOD
-set yrange [10:3.98107e+08]
+set yrange [9.9:6.30957e+08]
 plot $lat_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio", \
   $lat_1 using 1:2 with boxes fill solid 0.85 lc rgb "#7f7f7f" title "floor", \
   $lat_2 using 1:2 with boxes fill solid 0.85 lc rgb "#1f77b4" title "libuv", \
@@ -68,26 +68,28 @@ set size 0.5,0.42
 set title "echo throughput (higher is better)"
 set ylabel "round trips per second"
 unset logscale y
+set ytics autofreq
+set format y "%.0s%c"
 set xrange [-0.6:1.6]
 set xtics ("echo, 1 P" 0, "echo, 2 Ps" 1)
 set boxwidth 0.18 absolute
 $thr_0 << EOD
--0.3 43460 ""
-0.7 88978 ""
+-0.3 67901 ""
+0.7 66296 ""
 EOD
 $thr_1 << EOD
--0.1 103556 "2.38x"
-0.9 89088 "1.00x"
+-0.1 168146 "2.48x"
+0.9 115239 "1.74x"
 EOD
 $thr_2 << EOD
-0.1 100098 "2.30x"
-1.1 83968 "0.94x"
+0.1 99631 "1.47x"
+1.1 93162 "1.41x"
 EOD
 $thr_3 << EOD
-0.3 83410 "1.92x"
-1.3 85734 "0.96x"
+0.3 149794 "2.21x"
+1.3 64720 "0.98x"
 EOD
-set yrange [0:134623]
+set yrange [0:218590]
 plot $thr_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio", \
   $thr_1 using 1:2 with boxes fill solid 0.85 lc rgb "#7f7f7f" title "floor", \
   $thr_2 using 1:2 with boxes fill solid 0.85 lc rgb "#1f77b4" title "libuv", \
@@ -100,18 +102,20 @@ set size 0.5,0.42
 set title "memory per parked coroutine"
 set ylabel "resident bytes per parked coroutine"
 unset logscale y
+set ytics autofreq
+set format y "%.0s%c"
 set xrange [-0.6:1.6]
 set xtics ("parked on channel" 0, "parked on I/O" 1)
 set boxwidth 0.36 absolute
 $mem_0 << EOD
--0.2 8459 ""
-0.8 8646 ""
+-0.2 8516 ""
+0.8 8476 ""
 EOD
 $mem_1 << EOD
-0.2 2838 "2.98x"
-1.2 3038 "2.85x"
+0.2 2869 "2.97x"
+1.2 2824 "3.00x"
 EOD
-set yrange [0:11239.8]
+set yrange [0:11070.8]
 plot $mem_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio", \
   $mem_1 using 1:2 with boxes fill solid 0.85 lc rgb "#2ca02c" title "go", \
   $mem_1 using 1:2:3 with labels rotate by 90 left offset 0,0.4 font ",8" notitle
