@@ -122,8 +122,6 @@ typedef struct corio__sched {
   /* sysmon */
   uintptr_t sysmon_thread;
   _Atomic uint32_t sysmon_wake;
-  _Atomic bool sysmon_idle; /* sleeping its long sleep */
-  _Atomic int nsyscall;     /* Ms between syscall_enter and syscall_exit */
   /* main */
   int main_status;
 } corio__sched_t;

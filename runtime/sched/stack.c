@@ -8,7 +8,9 @@
 
 /* Unguarded stacks of one size are carved CHUNK_STACKS at a time from one
  * mapping; free slots are kept on a list and reused, and chunks are released
- * only by corio__stack_fini. */
+ * only by corio__stack_fini. The list link lives at the top of each slot, in
+ * the page a coroutine touches first anyway: a link at the bottom would make
+ * every stack cost one more resident page. */
 #define CHUNK_STACKS 64
 
 typedef struct chunk {
@@ -65,7 +67,7 @@ static int pool_refill(size_t size) {
   c->next = chunks;
   chunks = c;
   for (int i = CHUNK_STACKS - 1; i >= 0; i--) {
-    slot_t *sl = (slot_t *)((char *)map + (size_t)i * size);
+    slot_t *sl = (slot_t *)((char *)map + (size_t)(i + 1) * size - sizeof(slot_t));
     sl->next = free_slots;
     free_slots = sl;
   }
@@ -96,7 +98,8 @@ static int unguarded_alloc(corio__stack_t *s, size_t size) {
   slot_t *sl = free_slots;
   free_slots = sl->next;
   corio__unlock(&pool_lock);
-  *s = (corio__stack_t){sl, (char *)sl + size, NULL, 0, size};
+  char *hi = (char *)(sl + 1);
+  *s = (corio__stack_t){hi - size, hi, NULL, 0, size};
   return 0;
 }
 
@@ -110,7 +113,7 @@ void corio__stack_free(corio__stack_t *s) {
   if (s->map) {
     corio__os_release(s->map, s->maplen);
   } else {
-    slot_t *sl = s->lo;
+    slot_t *sl = (slot_t *)s->hi - 1;
     corio__lock(&pool_lock);
     sl->next = free_slots;
     free_slots = sl;

@@ -14,9 +14,8 @@ int corio_syscall_enter(void) {
   atomic_fetch_add_explicit(&p->syscalltick, 1, memory_order_relaxed);
   /* Release: if sysmon takes p, it sees everything this M did with it. */
   atomic_store_explicit(&p->status, P_SYSCALL, memory_order_release);
-  if (atomic_fetch_add_explicit(&corio__sched.nsyscall, 1, memory_order_acq_rel) == 0 &&
-      atomic_load_explicit(&corio__sched.sysmon_idle, memory_order_acquire))
-    corio__sysmon_kick();
+  /* No kick for sysmon here: a futex wake would double the cost of a short
+   * call. A sysmon in its deep sleep retakes within 10-20 ms, as Go's does. */
   return 0;
 }
 
@@ -27,7 +26,6 @@ int corio_syscall_exit(void) {
   if (!p) corio__throw("corio_syscall_exit without corio_syscall_enter");
   m->oldp = NULL;
   corio_g_t *g = m->curg;
-  atomic_fetch_sub_explicit(&corio__sched.nsyscall, 1, memory_order_acq_rel);
   uint32_t st = P_SYSCALL;
   if (atomic_compare_exchange_strong_explicit(&p->status, &st, P_RUNNING, memory_order_acq_rel,
                                               memory_order_relaxed)) {

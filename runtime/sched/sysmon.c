@@ -1,7 +1,8 @@
 /* sysmon: a thread without a P that retakes Ps stuck in system calls and
  * polls the network when nobody has for a while (Go's sysmon, minus
- * preemption: corio is cooperative). It wakes every 20 us while some M is in a
- * system call and sleeps 10 ms otherwise; syscall_enter kicks it awake. */
+ * preemption: corio is cooperative). Its sleep follows Go's ladder: 20 us
+ * while it finds work, doubling after about 1 ms without any up to 10 ms, so a
+ * long system call (a coroutine waiting on stdin) does not keep it spinning. */
 #include "netpoll.h"
 #include "os.h"
 #include "proc.h"
@@ -10,7 +11,10 @@
 #define LONG_SLEEP 10000000LL    /* 10 ms */
 #define POLL_STALE 10000000LL    /* poll if nobody has for 10 ms */
 
-static void retake(int64_t now) {
+/* Returns how many Ps were taken or are about to be (in a system call, seen
+ * once): both keep sysmon on its short sleep. */
+static int retake(int64_t now) {
+  int n = 0;
   for (int i = 0; i < corio__sched.nprocs; i++) {
     corio__p_t *p = &corio__sched.allp[i];
     if (atomic_load_explicit(&p->status, memory_order_acquire) != P_SYSCALL) continue;
@@ -19,6 +23,7 @@ static void retake(int64_t now) {
       /* First sight of this system call: give it one tick. */
       p->sysmon_tick = t;
       p->sysmon_when = now;
+      n++;
       continue;
     }
     /* Don't bother when there is nothing for the P to do and others are idle. */
@@ -34,8 +39,10 @@ static void retake(int64_t now) {
       atomic_fetch_add_explicit(&p->syscalltick, 1, memory_order_relaxed);
       p->sysmon_tick = t + 1;
       corio__handoffp(p);
+      n++;
     }
   }
+  return n;
 }
 
 static void poll_if_stale(int64_t now) {
@@ -59,17 +66,20 @@ static void poll_if_stale(int64_t now) {
 static void sysmon(void *arg) {
   (void)arg;
   corio__os_thread_setup();
+  int64_t delay = SHORT_SLEEP;
+  int idle = 0;
   while (!atomic_load_explicit(&corio__sched.stopping, memory_order_acquire)) {
-    bool busy = atomic_load_explicit(&corio__sched.nsyscall, memory_order_acquire) > 0;
-    int64_t delay = busy ? SHORT_SLEEP : LONG_SLEEP;
     uint32_t w = atomic_load_explicit(&corio__sched.sysmon_wake, memory_order_acquire);
-    atomic_store_explicit(&corio__sched.sysmon_idle, !busy, memory_order_release);
-    /* Re-check after announcing idleness: a syscall_enter in between kicks us. */
-    if (!busy && atomic_load_explicit(&corio__sched.nsyscall, memory_order_acquire) > 0) delay = 0;
-    if (delay) corio__os_futex_wait(&corio__sched.sysmon_wake, w, delay);
-    atomic_store_explicit(&corio__sched.sysmon_idle, false, memory_order_release);
+    corio__os_futex_wait(&corio__sched.sysmon_wake, w, delay);
+    bool kicked = atomic_load_explicit(&corio__sched.sysmon_wake, memory_order_acquire) != w;
     int64_t now = corio__nanotime();
-    retake(now);
+    if (retake(now) || kicked) {
+      idle = 0;
+      delay = SHORT_SLEEP;
+    } else if (++idle > 50 && delay < LONG_SLEEP) {
+      delay *= 2;
+      if (delay > LONG_SLEEP) delay = LONG_SLEEP;
+    }
     poll_if_stale(now);
   }
   corio__os_thread_teardown();
