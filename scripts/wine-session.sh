@@ -28,20 +28,24 @@ export WINEDEBUG=-all
 case "$cmd" in
   start)
     mkdir -p "$WINEPREFIX"
-    # Persistent server first: wineboot and every later wine attach to it.
-    # It refuses to start when one already runs for this prefix, which is fine.
-    # Its stdio goes nowhere: a server holding our caller's pipes open would
-    # keep a "| tee" or a CI log reader waiting until the server exits.
-    wineserver -p </dev/null >/dev/null 2>&1 || true
     if [ ! -f "$WINEPREFIX/system.reg" ]; then
       echo "wine-session: initialising $WINEPREFIX" >&2
       (
         flock 9
         if [ ! -f "$WINEPREFIX/system.reg" ]; then
-          wineboot -i >/dev/null 2>&1
+          wineboot -i </dev/null >/dev/null 2>&1
+          wineserver -w </dev/null >/dev/null 2>&1
         fi
       ) 9>"$WINEPREFIX.lock"
     fi
+    # The persistent server, then the prefix's own processes (services.exe and
+    # the services it starts) under it, started here with no stdio of ours:
+    # otherwise the first test would start them, they would inherit its
+    # output pipe and CTest would wait for that pipe to close until the
+    # session ends. The server refuses to start twice for a prefix, fine.
+    # Neither may hold our caller's pipes (a "| tee" would never finish).
+    wineserver -p </dev/null >/dev/null 2>&1 || true
+    wineboot </dev/null >/dev/null 2>&1
     ;;
   stop)
     if [ -d "$WINEPREFIX" ]; then

@@ -8,7 +8,7 @@
  *
  * The parent starts itself once per test with --run, waits for it (at most
  * the test's .timeout) and judges the exit code:
- *   0                  the test passed (or asked for .exit_code = 0)
+ *   EXIT_PASSED        the test function returned and no expectation failed
  *   EXIT_FAILED        an assertion failed (the child printed which)
  *   EXIT_SKIPPED       cr_skip_test
  *   EXIT_ABORTED       abort() / SIGABRT (the child's SIGABRT handler)
@@ -16,9 +16,12 @@
  *                      overflow count as SIGSEGV, illegal instruction as
  *                      SIGILL, arithmetic faults as SIGFPE, fail-fast as
  *                      SIGABRT
+ *   0                  the process ended before the test finished
  *   anything else      the test called exit() with that code
  * A crash whose signal the test expects (.signal) passes, as does an exit
  * with the expected .exit_code; every other crash counts as "Crashing".
+ * Passing takes the runner's own code, not 0: under Wine a process that dies
+ * outside Windows' control (its Unix side aborting) reports exit code 0.
  * Children belong to a job object that is closed with the parent, so a
  * runner killed by CTest's timeout takes its test with it. */
 #define __USE_MINGW_ANSI_STDIO 1
@@ -34,6 +37,7 @@
 #include <wchar.h>
 #include <windows.h>
 
+#define EXIT_PASSED 0x43520000u
 #define EXIT_FAILED 0x43520001u
 #define EXIT_SKIPPED 0x43520002u
 #define EXIT_ABORTED 0x43520003u
@@ -182,7 +186,7 @@ static __attribute__((noreturn)) void run_in_process(const struct corio_cr_test 
   if (init) init();
   t->fn();
   if (fini) fini();
-  end_process(atomic_load(&expect_failed) ? EXIT_FAILED : 0);
+  end_process(atomic_load(&expect_failed) ? EXIT_FAILED : EXIT_PASSED);
 }
 
 /* ---- the parent's side ---- */
@@ -315,22 +319,29 @@ static verdict_t judge(const struct corio_cr_test *t, DWORD code, char *why, siz
   why[0] = '\0';
   if (code == EXIT_SKIPPED) return SKIPPED;
   if (code == EXIT_FAILED) return FAILED;
+  if (code == EXIT_PASSED) {
+    if (want_signal)
+      snprintf(why, n, "expected %s, the test returned", signal_name(want_signal));
+    else if (want_exit)
+      snprintf(why, n, "expected exit code %d, the test returned", want_exit);
+    return want_signal || want_exit ? FAILED : PASSED;
+  }
   if (sig) {
     if (sig == want_signal) return PASSED;
     snprintf(why, n, "CRASH! %s (exit code 0x%08lX)", signal_name(sig), (unsigned long)code);
     return CRASHED;
   }
-  if (want_signal) {
-    snprintf(why, n, "expected %s, the test %s", signal_name(want_signal),
-             code ? "exited" : "returned");
-    if (code) snprintf(why + strlen(why), n - strlen(why), " with code %lu", (unsigned long)code);
-    return FAILED;
+  if (code == 0) {
+    snprintf(why, n, "the test process ended with code 0 before the test finished");
+    return CRASHED;
   }
-  if ((int)code != want_exit) {
+  if ((int)code == want_exit && !want_signal) return PASSED;
+  if (want_signal)
+    snprintf(why, n, "expected %s, the test exited with code %lu", signal_name(want_signal),
+             (unsigned long)code);
+  else
     snprintf(why, n, "exited with code %lu, expected %d", (unsigned long)code, want_exit);
-    return FAILED;
-  }
-  return PASSED;
+  return FAILED;
 }
 
 static verdict_t run_child(const struct corio_cr_test *t, double *secs) {
