@@ -43,5 +43,4 @@ if [ ! -f "$WINEPREFIX/system.reg" ]; then
   ) 9>"$WINEPREFIX.lock"
 fi
 
-wine "$@"
-exit $?
+exec wine "$@"
