@@ -138,8 +138,10 @@ CORIO_API int corio_file_control(corio_file_t *f, int (*fn)(corio_handle_t handl
  * through the File block their thread, with its P handed on).
  * Windows: the handle is detached from the runtime's completion port so the
  * caller can attach it to a port of its own; the File's own I/O then waits on
- * events. Returns CORIO_INVALID_HANDLE when f is NULL or closed. Like Go's
- * File.Fd it drops the detaching error (see corio_file_fd_ex). */
+ * events. The handle keeps FILE_SKIP_COMPLETION_PORT_ON_SUCCESS, so the new
+ * owner's port gets no packet for a call that completes at once (as with Go).
+ * Returns CORIO_INVALID_HANDLE when f is NULL or closed. Like Go's File.Fd it
+ * drops the detaching error (see corio_file_fd_ex). */
 CORIO_API corio_handle_t corio_file_fd(corio_file_t *f);
 
 /* corio_file_fd, reporting what went wrong. *out receives the handle whenever

@@ -51,9 +51,11 @@ typedef enum corio_fd_kind {
 /* Wrap handle and take ownership of it (it is closed by corio_fd_close). The
  * runtime must be initialised. Unix: the descriptor is made non-blocking and
  * registered with the poller; a descriptor the poller refuses (a regular file)
- * works in blocking mode, without deadlines. Windows: the handle should be
- * opened for overlapped I/O; it is associated with the runtime's port, or,
- * when it is already attached elsewhere, waits on events.
+ * works in blocking mode, without deadlines. Windows: a handle opened for
+ * overlapped I/O is associated with the runtime's port, or, when it is already
+ * attached elsewhere, waits on events; a handle opened without
+ * FILE_FLAG_OVERLAPPED (CreatePipe ends, consoles) works in blocking mode,
+ * with its thread's P handed on, and without deadlines.
  * Errors (the caller then still owns handle): CORIO_EBADF (not an open
  * handle), CORIO_EINVAL (kind unknown, out NULL), CORIO_ENOTINIT, CORIO_ENOMEM,
  * an OS error from the poller. */
