@@ -299,9 +299,14 @@ static HANDLE spawn(const struct corio_cr_test *t) {
   si.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
   si.hStdError = GetStdHandle(STD_ERROR_HANDLE);
   PROCESS_INFORMATION pi;
-  if (!CreateProcessW(exe, cmd, NULL, NULL, TRUE, CREATE_SUSPENDED, NULL, NULL, &si, &pi)) {
-    fprintf(stderr, "[ERR ] cannot start %ls: error %lu\n", exe, GetLastError());
-    return NULL;
+  /* Wine now and then fails a CreateProcess with ERROR_INTERNAL_ERROR; a
+   * second attempt succeeds. Say so, since it is not the test's doing. */
+  for (int attempt = 1;; attempt++) {
+    if (CreateProcessW(exe, cmd, NULL, NULL, TRUE, CREATE_SUSPENDED, NULL, NULL, &si, &pi)) break;
+    DWORD err = GetLastError();
+    fprintf(stderr, "[WARN] cannot start %ls (attempt %d): error %lu\n", exe, attempt, err);
+    if (attempt == 3) return NULL;
+    Sleep(100);
   }
   if (job) AssignProcessToJobObject(job, pi.hProcess);
   ResumeThread(pi.hThread);
