@@ -43,9 +43,8 @@ static uintptr_t guard_bottom(uintptr_t lo) {
   if (below.AllocationBase != here.AllocationBase) return lo;
   uintptr_t page = lo - corio__os_page_size();
   if (below.State == MEM_RESERVE) {
-    DWORD ok = VirtualAlloc((void *)page, corio__os_page_size(), MEM_COMMIT,
-                            PAGE_READWRITE | PAGE_GUARD) != NULL;
-    if (!ok) return lo;
+    if (!VirtualAlloc((void *)page, corio__os_page_size(), MEM_COMMIT, PAGE_READWRITE | PAGE_GUARD))
+      return lo;
   } else if (!(below.State == MEM_COMMIT && (below.Protect & (PAGE_GUARD | PAGE_NOACCESS)))) {
     return lo;
   }
@@ -53,8 +52,25 @@ static uintptr_t guard_bottom(uintptr_t lo) {
   return lo - bottom > MAX_GUARD_SPAN ? lo - MAX_GUARD_SPAN : bottom;
 }
 
+/* corio__ctx_make runs at every spawn, mostly on reused stacks, and
+ * guard_bottom costs two system calls: its answer is kept in the stack's top
+ * word, which nothing writes while the stack is in use (it lies above
+ * corio__ctx_start's return slot). The tag in the high 16 bits, never set in a
+ * user-space address, tells it from the zeros of a fresh stack and from the
+ * free-list link the stack allocator may have left there. */
+#define CACHE_TAG ((uint64_t)0xC0C0 << 48)
+#define CACHE_VALUE_MASK (((uint64_t)1 << 48) - 1)
+
+static uintptr_t deallocation_stack(uintptr_t lo, uintptr_t top) {
+  uint64_t cached = *(uint64_t *)(top - 8);
+  if ((cached & ~CACHE_VALUE_MASK) == CACHE_TAG && (cached & CACHE_VALUE_MASK) <= MAX_GUARD_SPAN)
+    return lo - (uintptr_t)(cached & CACHE_VALUE_MASK);
+  return guard_bottom(lo);
+}
+
 void corio__ctx_make(corio__ctx_t *ctx, void *lo, void *hi, void (*entry)(void *), void *arg) {
   uintptr_t top = (uintptr_t)hi & ~(uintptr_t)15;
+  uintptr_t dealloc = deallocation_stack((uintptr_t)lo, top);
   /* The return slot sits at top-24, so rsp is 16-byte aligned after the ret
    * into corio__ctx_start, as its unwind data assumes; the slot above holds
    * the zero "return address" that ends a stack walk. */
@@ -63,7 +79,7 @@ void corio__ctx_make(corio__ctx_t *ctx, void *lo, void *hi, void (*entry)(void *
   sp[20] = 0x1F80 | ((uint64_t)0x027F << 32);          /* default MXCSR, x87 cw */
   sp[21] = (uint64_t)top;                              /* StackBase */
   sp[22] = (uint64_t)(uintptr_t)lo;                    /* StackLimit: all committed */
-  sp[23] = (uint64_t)guard_bottom((uintptr_t)lo);      /* DeallocationStack */
+  sp[23] = (uint64_t)dealloc;                          /* DeallocationStack */
   sp[24] = UINT64_MAX;                                 /* ExceptionList: empty (-1) */
   sp[25] = 0;                                          /* r15 */
   sp[26] = 0;                                          /* r14 */
@@ -75,7 +91,7 @@ void corio__ctx_make(corio__ctx_t *ctx, void *lo, void *hi, void (*entry)(void *
   sp[32] = 0;                                          /* rbp */
   sp[33] = (uint64_t)(uintptr_t)corio__ctx_start;      /* return address */
   sp[34] = 0;                                          /* corio__ctx_start's "return address" */
-  sp[35] = 0;
+  sp[35] = CACHE_TAG | ((uintptr_t)lo - dealloc);      /* see deallocation_stack */
   ctx->sp = sp;
 }
 

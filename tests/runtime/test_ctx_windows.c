@@ -298,6 +298,64 @@ Test(ctx_windows, teb_stack_fields_follow_the_stack) {
   corio__stack_free(&sb);
 }
 
+/* corio__ctx_make remembers DeallocationStack in the stack's top word; a
+ * reused stack must get the same answer, and a stack carved from a shared
+ * reservation (unguarded) has no guard of its own: its neighbour's memory is
+ * not stack space for it. */
+static corio__ctx_t ctx_tr;
+
+static void teb_report(void *arg) {
+  teb_stack_t *out = arg;
+  for (;;) {
+    *out = teb_stack();
+    corio__ctx_switch(&ctx_tr, &main_ctx);
+  }
+}
+
+static teb_stack_t teb_on(const corio__stack_t *s) {
+  teb_stack_t t;
+  corio__ctx_make(&ctx_tr, s->lo, s->hi, teb_report, &t);
+  corio__ctx_switch(&main_ctx, &ctx_tr);
+  return t;
+}
+
+static void check_carved(const corio__stack_t *s) {
+  teb_stack_t t = teb_on(s);
+  MEMORY_BASIC_INFORMATION mi;
+  cr_assert_neq(VirtualQuery((char *)s->lo - 1, &mi, sizeof mi), 0);
+  cr_assert_eq(t.base, (uintptr_t)s->hi);
+  if (mi.State == MEM_COMMIT && mi.Protect == PAGE_READWRITE)
+    cr_assert_eq(t.dealloc, (uintptr_t)s->lo, "a neighbour below: no guard area");
+  else
+    cr_assert_leq(t.dealloc, (uintptr_t)s->lo - corio__os_page_size(), "the chunk's bottom: guarded");
+}
+
+Test(ctx_windows, deallocation_stack_of_reused_and_carved_stacks) {
+  corio__stack_t g;
+  new_stack(&g);
+  teb_stack_t first = teb_on(&g), again = teb_on(&g);
+  cr_assert_eq(again.dealloc, first.dealloc);
+  cr_assert_eq(again.limit, first.limit);
+  cr_assert_eq(again.base, first.base);
+  corio__stack_free(&g);
+
+  corio__stack_t u1, u2;
+  cr_assert_eq(corio__stack_alloc(&u1, STACK_SIZE, CORIO_STACK_UNGUARDED), 0);
+  cr_assert_eq(corio__stack_alloc(&u2, STACK_SIZE, CORIO_STACK_UNGUARDED), 0);
+  check_carved(&u1);
+  check_carved(&u2);
+  /* Freed and taken again: the allocator's free-list link now sits in the
+   * top word and must not pass for a remembered answer. */
+  void *lo2 = u2.lo;
+  corio__stack_free(&u2);
+  cr_assert_eq(corio__stack_alloc(&u2, STACK_SIZE, CORIO_STACK_UNGUARDED), 0);
+  cr_assert_eq(u2.lo, lo2, "the pool hands the same slot back");
+  check_carved(&u2);
+  corio__stack_free(&u1);
+  corio__stack_free(&u2);
+  corio__stack_fini();
+}
+
 /* ---- SEH on a coroutine stack ---- */
 
 static corio__ctx_t ctx_seh;
