@@ -205,7 +205,7 @@ static int map_limit_main(void *arg) {
 
 /* The sanitizers need kernel mappings of their own and fail first. */
 Test(sched, guarded_stacks_report_the_mapping_limit, .timeout = 120,
-     .disabled = CORIO_TEST_SANITIZED) {
+     .disabled = CORIO_TEST_SANITIZED || !TEST_HAS_MAP_LIMIT) {
   atomic_store(&done_count, 0);
   atomic_store(&nparked, 0);
   int st = corio_test_run(2, map_limit_main, NULL);

@@ -2,6 +2,9 @@
 #ifndef CORIO_TEST_THREAD_UTIL_H
 #define CORIO_TEST_THREAD_UTIL_H
 
+/* Linux caps a process at vm.max_map_count mappings. */
+#define TEST_HAS_MAP_LIMIT 1
+
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
