@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "corio/poll.h"
+#include "corio/sync.h"
 #include "fd_check.h"
 #include "fd_unix.h"
 
@@ -112,6 +113,52 @@ static int pipe_round_trip_main(void *arg) {
 }
 
 Test(fd_unix, pipe_round_trip_and_eof) { run_program(2, pipe_round_trip_main, NULL); }
+
+/* Ping-pong of one byte over two pipes on two Ps. Every read comes back short,
+ * so each next read waits for readiness before calling read(2); a readiness
+ * report that arrives between the short read and that wait must not be lost
+ * (an early version dropped it and hung). */
+typedef struct {
+  corio__fd_t *r, *w;
+  int rounds;
+  corio_wg_t *wg;
+} pong_side_t;
+
+static void pong_side(void *arg) {
+  pong_side_t *s = arg;
+  char buf[64];
+  for (int i = 0; i < s->rounds; i++) {
+    CHECK_EQ(corio__fd_read(s->r, buf, sizeof buf), 1);
+    CHECK_EQ(corio__fd_write(s->w, buf, 1), 1);
+  }
+  corio_wg_done(s->wg);
+}
+
+static int short_read_pingpong_main(void *arg) {
+  (void)arg;
+  corio__fd_t *ar, *aw, *br, *bw;
+  make_pipe(&ar, &aw);
+  make_pipe(&br, &bw);
+  corio_wg_t wg = CORIO_WG_INIT;
+  corio_wg_add(&wg, 1);
+  pong_side_t side = {br, aw, 20000, &wg};
+  CHECK_EQ(corio_spawn(pong_side, &side), 0);
+  char buf[64] = {'x'};
+  for (int i = 0; i < 20000; i++) {
+    CHECK_EQ(corio__fd_write(bw, buf, 1), 1);
+    CHECK_EQ(corio__fd_read(ar, buf, sizeof buf), 1);
+  }
+  corio_wg_wait(&wg);
+  drop(ar);
+  drop(aw);
+  drop(br);
+  drop(bw);
+  return 0;
+}
+
+Test(fd_unix, short_reads_then_wait_lose_no_wakeup_on_two_ps, .timeout = 60) {
+  for (int round = 0; round < 5; round++) run_program(2, short_read_pingpong_main, NULL);
+}
 
 /* A zero-length datagram is a message, not the end. */
 static int dgram_zero_read_main(void *arg) {
