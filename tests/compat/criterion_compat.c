@@ -1,31 +1,23 @@
-/* The runner behind compat/criterion/criterion.h (Windows).
+/* The runner behind compat/criterion/criterion.h, the portable half.
  *
- *   test.exe                      run every test, each in a child process
- *   test.exe --filter suite/name  only the tests matching the pattern ('*' and
- *                                 '?' wildcards), as Criterion's --filter
- *   test.exe --list               print the tests
- *   test.exe --run suite/name     (internal) run one test in this process
+ *   test                      run every test, each in a child process
+ *   test --filter suite/name  only the tests matching the pattern ('*' and
+ *                             '?' wildcards), as Criterion's --filter
+ *   test --list               print the tests
+ *   test --run suite/name     run one test in this process (the Windows
+ *                             runner starts its children this way)
+ * Criterion's -jN, --short-filename and --verbose are accepted and change
+ * nothing: tests run one at a time.
  *
- * The parent starts itself once per test with --run, waits for it (at most
- * the test's .timeout) and judges the exit code:
- *   EXIT_PASSED        the test function returned and no expectation failed
- *   EXIT_FAILED        an assertion failed (the child printed which)
- *   EXIT_SKIPPED       cr_skip_test
- *   EXIT_ABORTED       abort() / SIGABRT (the child's SIGABRT handler)
- *   an NTSTATUS error  an unhandled exception: access violation and stack
- *                      overflow count as SIGSEGV, illegal instruction as
- *                      SIGILL, arithmetic faults as SIGFPE, fail-fast as
- *                      SIGABRT
- *   0                  the process ended before the test finished
- *   anything else      the test called exit() with that code
- * A crash whose signal the test expects (.signal) passes, as does an exit
- * with the expected .exit_code; every other crash counts as "Crashing".
- * Passing takes the runner's own code, not 0: under Wine a process that dies
- * outside Windows' control (its Unix side aborting) reports exit code 0.
- * Children belong to a job object that is closed with the parent, so a
- * runner killed by CTest's timeout takes its test with it. */
-#define __USE_MINGW_ANSI_STDIO 1
-#include "criterion/criterion.h"
+ * The parent runs each test in a child process of its own (runner_platform.h
+ * says how), waits for it at most the test's .timeout and judges how it
+ * ended: a test passes when it returned with no failed expectation, when it
+ * crashed with the signal it expects (.signal), or when it exited with the
+ * code it expects (.exit_code). A timeout, a failed check, an unexpected exit
+ * code (a sanitizer's report included) or a return where a crash or an exit
+ * was expected fails it; any other crash counts as "Crashing". */
+#define __USE_MINGW_ANSI_STDIO 1 /* C99 printf formats with mingw-w64; no effect elsewhere */
+#include "runner_platform.h"
 
 #include <signal.h>
 #include <stdarg.h>
@@ -34,22 +26,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <wchar.h>
-#include <windows.h>
-
-#define EXIT_PASSED 0x43520000u
-#define EXIT_FAILED 0x43520001u
-#define EXIT_SKIPPED 0x43520002u
-#define EXIT_ABORTED 0x43520003u
 
 static struct corio_cr_test *tests;
 static struct corio_cr_suite *suites;
 static int ntests;
 
-/* The test this process runs (--run), for messages. */
+/* The test this process runs, for messages. */
 static const struct corio_cr_test *current;
 static atomic_int expect_failed;
-static SRWLOCK report_lock = SRWLOCK_INIT;
 
 void corio_cr_register_test(struct corio_cr_test *t) {
   t->next = tests;
@@ -82,14 +66,6 @@ void corio_cr_fmt_s(char *buf, size_t n, const char *v) {
 
 /* ---- the child's side ---- */
 
-/* Ends this process at once: the assertion may have failed on any thread or
- * coroutine, so nothing is unwound and no atexit handler runs. */
-static __attribute__((noreturn)) void end_process(UINT code) {
-  fflush(NULL);
-  TerminateProcess(GetCurrentProcess(), code);
-  ExitProcess(code); /* not reached */
-}
-
 static void vreport(const char *fmt, va_list ap) {
   char msg[2048];
   vsnprintf(msg, sizeof msg, fmt, ap);
@@ -102,9 +78,11 @@ static void vreport(const char *fmt, va_list ap) {
   }
 }
 
+/* A fatal failure ends the process with the lock held: no other thread's
+ * report may start after it. */
 void corio_cr_fail(bool fatal, const char *file, int line, const char *expr, const char *lhs,
                    const char *rhs, const char *fmt, ...) {
-  AcquireSRWLockExclusive(&report_lock);
+  corio__cr_lock();
   fprintf(stderr, "[----] %s:%d: %s\n", file, line, fatal ? "Assertion Failed" : "Expectation Failed");
   if (fmt && *fmt) {
     va_list ap;
@@ -119,12 +97,12 @@ void corio_cr_fail(bool fatal, const char *file, int line, const char *expr, con
     fprintf(stderr, "[----]   (value: %s)\n", lhs);
   fflush(stderr);
   atomic_store(&expect_failed, 1);
-  if (fatal) end_process(EXIT_FAILED);
-  ReleaseSRWLockExclusive(&report_lock);
+  if (fatal) corio__cr_child_end(CORIO_CR_END_FAILED);
+  corio__cr_unlock();
 }
 
 void corio_cr_skip(const char *file, int line, const char *fmt, ...) {
-  AcquireSRWLockExclusive(&report_lock);
+  corio__cr_lock();
   fprintf(stderr, "[----] %s:%d: skipped\n", file, line);
   if (fmt && *fmt) {
     va_list ap;
@@ -132,7 +110,7 @@ void corio_cr_skip(const char *file, int line, const char *fmt, ...) {
     vreport(fmt, ap);
     va_end(ap);
   }
-  end_process(EXIT_SKIPPED);
+  corio__cr_child_end(CORIO_CR_END_SKIPPED);
 }
 
 void corio_cr_log(const char *level, const char *fmt, ...) {
@@ -141,32 +119,10 @@ void corio_cr_log(const char *level, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  AcquireSRWLockExclusive(&report_lock);
+  corio__cr_lock();
   fprintf(stderr, "%s%s\n", level, msg);
   fflush(stderr);
-  ReleaseSRWLockExclusive(&report_lock);
-}
-
-static void on_sigabrt(int sig) {
-  (void)sig;
-  end_process(EXIT_ABORTED);
-}
-
-/* The process's top-level filter: an exception nothing handled, on a thread
- * or (through the coroutine start frame) on a coroutine. It may run on a
- * nearly exhausted stack, so it formats by hand. */
-static LONG WINAPI on_unhandled(EXCEPTION_POINTERS *ep) {
-  static const char hex[] = "0123456789abcdef";
-  char msg[96] = "[----] unhandled exception 0x";
-  size_t n = strlen(msg);
-  DWORD code = ep->ExceptionRecord->ExceptionCode;
-  for (int shift = 28; shift >= 0; shift -= 4) msg[n++] = hex[(code >> shift) & 15];
-  msg[n++] = '\r';
-  msg[n++] = '\n';
-  DWORD written;
-  WriteFile(GetStdHandle(STD_ERROR_HANDLE), msg, (DWORD)n, &written, NULL);
-  TerminateProcess(GetCurrentProcess(), code);
-  return EXCEPTION_EXECUTE_HANDLER;
+  corio__cr_unlock();
 }
 
 static const struct corio_cr_suite *suite_of(const struct corio_cr_test *t) {
@@ -175,18 +131,16 @@ static const struct corio_cr_suite *suite_of(const struct corio_cr_test *t) {
   return NULL;
 }
 
-static __attribute__((noreturn)) void run_in_process(const struct corio_cr_test *t) {
+void corio__cr_run_in_process(const struct corio_cr_test *t) {
   const struct corio_cr_suite *s = suite_of(t);
   void (*init)(void) = t->init ? t->init : s ? s->init : NULL;
   void (*fini)(void) = t->fini ? t->fini : s ? s->fini : NULL;
   current = t;
-  SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX | SEM_NOOPENFILEERRORBOX);
-  SetUnhandledExceptionFilter(on_unhandled);
-  signal(SIGABRT, on_sigabrt);
+  corio__cr_child_setup();
   if (init) init();
   t->fn();
   if (fini) fini();
-  end_process(atomic_load(&expect_failed) ? EXIT_FAILED : EXIT_PASSED);
+  corio__cr_child_end(atomic_load(&expect_failed) ? CORIO_CR_END_FAILED : CORIO_CR_END_PASSED);
 }
 
 /* ---- the parent's side ---- */
@@ -218,167 +172,82 @@ static int compare_tests(const void *a, const void *b) {
   return c ? c : strcmp(x->name, y->name);
 }
 
-/* The signal Criterion would report for a crash with this exit code, 0 if
- * the code is not a crash. */
-static int crash_signal(DWORD code) {
-  switch (code) {
-  case EXIT_ABORTED:
-  case 0xC0000409: /* STATUS_STACK_BUFFER_OVERRUN: __fastfail */
-  case 0xC0000602: /* STATUS_FAIL_FAST_EXCEPTION */
-    return SIGABRT;
-  case 0xC0000005: /* access violation */
-  case 0xC0000006: /* in-page error */
-  case 0xC00000FD: /* stack overflow */
-  case 0x80000001: /* guard page */
-  case 0x80000002: /* datatype misalignment */
-    return SIGSEGV;
-  case 0xC000001D: /* illegal instruction */
-  case 0xC0000096: /* privileged instruction */
-    return SIGILL;
-  case 0xC000008C: case 0xC000008D: case 0xC000008E: case 0xC000008F:
-  case 0xC0000090: case 0xC0000091: case 0xC0000092: case 0xC0000093:
-  case 0xC0000094: case 0xC0000095: case 0x802B0000: /* arithmetic */
-    return SIGFPE;
-  case 0x80000003: /* breakpoint */
-  case 0x80000004: /* single step */
-    return 5;        /* SIGTRAP */
-  default:
-    return (code & 0xC0000000u) == 0xC0000000u ? SIGSEGV : 0;
-  }
-}
-
-static const char *signal_name(int sig) {
+/* Criterion's name for a signal. Numbers, not macros, for the ones mingw-w64's
+ * <signal.h> lacks; their numbers are the same on Linux and the BSDs. */
+static const char *signal_name(int sig, char *buf, size_t n) {
   switch (sig) {
   case SIGABRT: return "SIGABRT";
   case SIGSEGV: return "SIGSEGV";
   case SIGILL: return "SIGILL";
   case SIGFPE: return "SIGFPE";
+  case SIGTERM: return "SIGTERM";
   case 5: return "SIGTRAP";
-  default: return "signal";
+  case 9: return "SIGKILL";
+  default:
+    snprintf(buf, n, "signal %d", sig);
+    return buf;
   }
-}
-
-static HANDLE job;
-
-static void make_job(void) {
-  job = CreateJobObjectW(NULL, NULL);
-  if (!job) return;
-  JOBOBJECT_EXTENDED_LIMIT_INFORMATION info;
-  memset(&info, 0, sizeof info);
-  info.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
-  if (!SetInformationJobObject(job, JobObjectExtendedLimitInformation, &info, sizeof info)) {
-    CloseHandle(job);
-    job = NULL;
-  }
-}
-
-static void inheritable(DWORD which) {
-  HANDLE h = GetStdHandle(which);
-  if (h && h != INVALID_HANDLE_VALUE) SetHandleInformation(h, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT);
-}
-
-/* Start this executable with --run suite/name; NULL on failure. */
-static HANDLE spawn(const struct corio_cr_test *t) {
-  wchar_t exe[MAX_PATH * 2], cmd[MAX_PATH * 2 + 600];
-  DWORD n = GetModuleFileNameW(NULL, exe, MAX_PATH * 2);
-  if (n == 0 || n >= MAX_PATH * 2) return NULL;
-  /* "exe" --run suite/name (test names are C identifiers: no quoting). */
-  char tail[600];
-  snprintf(tail, sizeof tail, " --run %s/%s", t->suite, t->name);
-  size_t len = wcslen(exe);
-  cmd[0] = L'"';
-  memcpy(cmd + 1, exe, len * sizeof *exe);
-  cmd[len + 1] = L'"';
-  if (!MultiByteToWideChar(CP_UTF8, 0, tail, -1, cmd + len + 2, (int)(sizeof cmd / sizeof cmd[0] - len - 2)))
-    return NULL;
-  STARTUPINFOW si;
-  memset(&si, 0, sizeof si);
-  si.cb = sizeof si;
-  si.dwFlags = STARTF_USESTDHANDLES;
-  si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
-  si.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
-  si.hStdError = GetStdHandle(STD_ERROR_HANDLE);
-  PROCESS_INFORMATION pi;
-  /* Wine now and then fails a CreateProcess with ERROR_INTERNAL_ERROR; a
-   * second attempt succeeds. Say so, since it is not the test's doing. */
-  for (int attempt = 1;; attempt++) {
-    if (CreateProcessW(exe, cmd, NULL, NULL, TRUE, CREATE_SUSPENDED, NULL, NULL, &si, &pi)) break;
-    DWORD err = GetLastError();
-    fprintf(stderr, "[WARN] cannot start %ls (attempt %d): error %lu\n", exe, attempt, err);
-    if (attempt == 3) return NULL;
-    Sleep(100);
-  }
-  if (job) AssignProcessToJobObject(job, pi.hProcess);
-  ResumeThread(pi.hThread);
-  CloseHandle(pi.hThread);
-  return pi.hProcess;
 }
 
 typedef enum { PASSED, FAILED, CRASHED, SKIPPED } verdict_t;
 
-static verdict_t judge(const struct corio_cr_test *t, DWORD code, char *why, size_t n) {
+static verdict_t judge(const struct corio_cr_test *t, double timeout, const corio__cr_outcome_t *o,
+                       char *why, size_t n) {
   const struct corio_cr_suite *s = suite_of(t);
   int want_signal = t->signal ? t->signal : s ? s->signal : 0;
   int want_exit = t->exit_code ? t->exit_code : s ? s->exit_code : 0;
-  int sig = crash_signal(code);
+  char want_buf[24], got_buf[24];
+  const char *want_name = signal_name(want_signal, want_buf, sizeof want_buf);
   why[0] = '\0';
-  if (code == EXIT_SKIPPED) return SKIPPED;
-  if (code == EXIT_FAILED) return FAILED;
-  if (code == EXIT_PASSED) {
+  switch (o->result) {
+  case CORIO_CR_SKIPPED:
+    return SKIPPED;
+  case CORIO_CR_FAILED:
+    return FAILED;
+  case CORIO_CR_PASSED:
     if (want_signal)
-      snprintf(why, n, "expected %s, the test returned", signal_name(want_signal));
+      snprintf(why, n, "expected %s, the test returned", want_name);
     else if (want_exit)
       snprintf(why, n, "expected exit code %d, the test returned", want_exit);
     return want_signal || want_exit ? FAILED : PASSED;
-  }
-  if (sig) {
-    if (sig == want_signal) return PASSED;
-    snprintf(why, n, "CRASH! %s (exit code 0x%08lX)", signal_name(sig), (unsigned long)code);
+  case CORIO_CR_SIGNALED:
+    if ((int)o->code == want_signal) return PASSED;
+    snprintf(why, n, "CRASH! %s%s", signal_name((int)o->code, got_buf, sizeof got_buf), o->raw);
     return CRASHED;
+  case CORIO_CR_TIMED_OUT:
+    snprintf(why, n, "Timed out. (%.2fs)", timeout);
+    return FAILED;
+  case CORIO_CR_NOT_STARTED:
+    snprintf(why, n, "could not start the test process");
+    return CRASHED;
+  case CORIO_CR_EXITED:
+    break;
   }
-  if (code == 0) {
+  /* Windows under Wine: a process whose Unix side died reports code 0. */
+  if (o->code == 0) {
     snprintf(why, n, "the test process ended with code 0 before the test finished");
     return CRASHED;
   }
-  if ((int)code == want_exit && !want_signal) return PASSED;
+  if ((int)o->code == want_exit && !want_signal) return PASSED;
   if (want_signal)
-    snprintf(why, n, "expected %s, the test exited with code %lu", signal_name(want_signal),
-             (unsigned long)code);
+    snprintf(why, n, "expected %s, the test exited with code %lu", want_name, o->code);
   else
-    snprintf(why, n, "exited with code %lu, expected %d", (unsigned long)code, want_exit);
+    snprintf(why, n, "exited with code %lu, expected %d", o->code, want_exit);
   return FAILED;
 }
 
-static verdict_t run_child(const struct corio_cr_test *t, double *secs) {
+static verdict_t run_one(const struct corio_cr_test *t) {
   const struct corio_cr_suite *s = suite_of(t);
   double timeout = t->timeout > 0 ? t->timeout : s && s->timeout > 0 ? s->timeout : 0;
-  char why[160] = "";
-  verdict_t v;
-  LARGE_INTEGER f, t0, t1;
-  QueryPerformanceFrequency(&f);
-  QueryPerformanceCounter(&t0);
-  HANDLE h = spawn(t);
-  if (!h) {
-    v = CRASHED;
-    snprintf(why, sizeof why, "could not start the test process");
-  } else {
-    DWORD ms = timeout > 0 ? (DWORD)(timeout * 1000.0) : INFINITE;
-    if (WaitForSingleObject(h, ms) == WAIT_TIMEOUT) {
-      TerminateProcess(h, 0xC000013Au);
-      WaitForSingleObject(h, INFINITE);
-      v = FAILED;
-      snprintf(why, sizeof why, "Timed out. (%.2fs)", timeout);
-    } else {
-      DWORD code = 0;
-      GetExitCodeProcess(h, &code);
-      v = judge(t, code, why, sizeof why);
-    }
-    CloseHandle(h);
-  }
-  QueryPerformanceCounter(&t1);
-  *secs = (double)(t1.QuadPart - t0.QuadPart) / (double)f.QuadPart;
+  char why[160];
+  corio__cr_outcome_t o;
+  memset(&o, 0, sizeof o);
+  double t0 = corio__cr_now();
+  corio__cr_run_child(t, timeout, &o);
+  double secs = corio__cr_now() - t0;
+  verdict_t v = judge(t, timeout, &o, why, sizeof why);
   static const char *tag[] = {"[PASS]", "[FAIL]", "[FAIL]", "[SKIP]"};
-  fprintf(stderr, "%s %s::%s: (%.2fs)%s%s\n", tag[v], t->suite, t->name, *secs, why[0] ? " " : "", why);
+  fprintf(stderr, "%s %s::%s: (%.2fs)%s%s\n", tag[v], t->suite, t->name, secs, why[0] ? " " : "", why);
   fflush(stderr);
   return v;
 }
@@ -389,10 +258,7 @@ static int run_all(const char *filter) {
   for (struct corio_cr_test *t = tests; t; t = t->next)
     if (selected(t, filter)) list[n++] = t;
   qsort(list, (size_t)n, sizeof *list, compare_tests);
-  make_job();
-  inheritable(STD_INPUT_HANDLE);
-  inheritable(STD_OUTPUT_HANDLE);
-  inheritable(STD_ERROR_HANDLE);
+  corio__cr_parent_begin();
   int tested = 0, passing = 0, failing = 0, crashing = 0;
   for (int i = 0; i < n; i++) {
     const struct corio_cr_suite *s = suite_of(list[i]);
@@ -400,8 +266,7 @@ static int run_all(const char *filter) {
       fprintf(stderr, "[SKIP] %s::%s: test is disabled\n", list[i]->suite, list[i]->name);
       continue;
     }
-    double secs;
-    verdict_t v = run_child(list[i], &secs);
+    verdict_t v = run_one(list[i]);
     if (v == SKIPPED) continue;
     tested++;
     passing += v == PASSED;
@@ -412,7 +277,7 @@ static int run_all(const char *filter) {
   fprintf(stderr, "[====] Synthesis: Tested: %d | Passing: %d | Failing: %d | Crashing: %d\n", tested,
           passing, failing, crashing);
   fflush(stderr);
-  if (job) CloseHandle(job);
+  corio__cr_parent_end();
   return failing || crashing ? 1 : 0;
 }
 
@@ -440,7 +305,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "[ERR ] no test %s\n", argv[i + 1]);
         return 2;
       }
-      run_in_process(t);
+      corio__cr_run_in_process(t);
     } else if (strcmp(a, "--filter") == 0 && i + 1 < argc) {
       filter = argv[++i];
     } else if (strncmp(a, "--filter=", 9) == 0) {
