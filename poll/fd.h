@@ -65,10 +65,6 @@ struct corio_fd {
    * Unix. Read by corio__fd_pollable with acquire order, set with release
    * after the OS call succeeded. */
   _Atomic bool disassociated;
-  /* Unix pipes: the last read came back short, so the pipe was empty and the
-   * next read waits for readiness before calling read(2), sparing a call that
-   * would fail with EAGAIN. Guarded by the read lock; unused elsewhere. */
-  bool read_drained;
   uint32_t csema;            /* close sleeps here until the FD is destroyed */
   void *sys;                 /* platform state, owned by fd_<platform>.c */
 };

@@ -76,7 +76,6 @@ int corio__fd_init(corio__fd_t *fd, uintptr_t handle, int kind, bool is_file, bo
   fd->zero_read_is_eof = kind != CORIO__FD_DGRAM;
   atomic_init(&fd->blocking, true);
   atomic_init(&fd->disassociated, false);
-  fd->read_drained = false;
   fd->csema = 0;
   fd->sys = NULL;
   if (!pollable) return 0;
@@ -126,17 +125,9 @@ static ptrdiff_t read_locked(corio__fd_t *fd, io_call_t call, io_args_t *a, size
   if (err) return err;
   ptrdiff_t n = 0;
   if (want > 0) {
-    /* A pipe read returns short only when it emptied the pipe, and any later
-     * write makes epoll report it readable: wait for that first. Before
-     * prepare, which drops a pending readiness (it is stale for a caller that
-     * reads first, but here it may be the very report we wait for). */
-    bool pipe_hint = fd->kind == CORIO__FD_PIPE && corio__fd_pollable(fd) &&
-                     !atomic_load_explicit(&fd->blocking, memory_order_acquire);
-    if (pipe_hint && fd->read_drained) n = corio__fd_poll_wait(fd, 'r');
-    if (n == 0) n = corio__fd_poll_prepare(fd, 'r');
+    n = corio__fd_poll_prepare(fd, 'r');
     if (n == 0) {
       n = io_once(fd, call, a, 'r', true);
-      if (pipe_hint) fd->read_drained = n > 0 && (size_t)n < want;
       if (n == 0 && fd->zero_read_is_eof) n = CORIO_EEOF;
     }
   }

@@ -15,7 +15,10 @@ int corio_syscall_enter(void) {
   /* Release: if sysmon takes p, it sees everything this M did with it. */
   atomic_store_explicit(&p->status, P_SYSCALL, memory_order_release);
   /* No kick for sysmon here: a futex wake would double the cost of a short
-   * call. A sysmon in its deep sleep retakes within 10-20 ms, as Go's does. */
+   * call, and a sysmon in its deep sleep retakes within 10-20 ms, as Go's
+   * does. But coroutines queued behind this call need not wait that long
+   * when a P is idle: a spinning M steals them now. */
+  if (!corio__runqempty(p)) corio__wakep();
   return 0;
 }
 

@@ -235,13 +235,20 @@ static void race_setter(void *arg) {
   atomic_fetch_add(&x->finished, 1);
 }
 
+/* A random deadline up to 2 ms ahead; every 50th one already past, so that
+ * deadlines certainly cut in (the random ones alone may all be met). */
+static int64_t deadline_for(int i, uint32_t *seed) {
+  if (i % 50 == 49) return corio_nanotime() - 1;
+  return corio_nanotime() + (int64_t)(rnd(seed) % 2000) * 1000;
+}
+
 static void race_reader(void *arg) {
   race_t *x = arg;
   uint32_t seed = (uint32_t)(uintptr_t)&seed | 1;
   char buf[64];
   for (int i = 0; i < x->iters; i++) {
     if (x->random_deadlines)
-      corio_file_set_read_deadline(x->r, corio_nanotime() + (int64_t)(rnd(&seed) % 2000) * 1000);
+      corio_file_set_read_deadline(x->r, deadline_for(i, &seed));
     ptrdiff_t n = corio_file_read(x->r, buf, 1 + rnd(&seed) % sizeof buf);
     if (n > 0) atomic_fetch_add(&x->read, n);
     else {
@@ -258,7 +265,7 @@ static void race_writer(void *arg) {
   char buf[64] = {0};
   for (int i = 0; i < x->iters; i++) {
     if (x->random_deadlines)
-      corio_file_set_write_deadline(x->w, corio_nanotime() + (int64_t)(rnd(&seed) % 2000) * 1000);
+      corio_file_set_write_deadline(x->w, deadline_for(i, &seed));
     size_t len = 1 + rnd(&seed) % sizeof buf;
     ptrdiff_t n = corio_file_write(x->w, buf, len);
     if (n > 0) atomic_fetch_add(&x->written, n);
