@@ -175,21 +175,9 @@ int corio_file_set_write_deadline(corio_file_t *f, int64_t deadline) {
   return corio__fd_set_deadline(&f->pfd, deadline, 'w');
 }
 
-/* The public callback takes a corio_handle_t; the FD's an uintptr_t. */
-typedef struct control_call {
-  int (*fn)(corio_handle_t handle, void *arg);
-  void *arg;
-} control_call_t;
-
-static int control_trampoline(uintptr_t handle, void *arg) {
-  control_call_t *c = arg;
-  return c->fn((corio_handle_t)handle, c->arg);
-}
-
 int corio_file_control(corio_file_t *f, int (*fn)(corio_handle_t handle, void *arg), void *arg) {
-  if (!f || !fn) return CORIO_EINVAL;
-  control_call_t c = {fn, arg};
-  return corio__fd_control(&f->pfd, control_trampoline, &c);
+  if (!f) return CORIO_EINVAL;
+  return corio_fd_control(&f->pfd, fn, arg);
 }
 
 int corio_file_fd_ex(corio_file_t *f, corio_handle_t *out) {
