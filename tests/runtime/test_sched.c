@@ -173,6 +173,13 @@ static int park_many_main(void *arg) {
   return 0;
 }
 
+/* TSan gives each coroutine a fiber, and fibers share its ~8k thread slots. */
+#ifdef CORIO_TSAN
+#define NPARKED 6000
+#else
+#define NPARKED 100000
+#endif
+
 Test(sched, park_100k_coroutines_at_once_unguarded, .timeout = 120) {
   atomic_store(&done_count, 0);
   atomic_store(&nparked, 0);
@@ -181,9 +188,9 @@ Test(sched, park_100k_coroutines_at_once_unguarded, .timeout = 120) {
   cfg.stack_policy = CORIO_STACK_UNGUARDED;
   cfg.stack_size = 32 * 1024;
   int st = -1;
-  cr_assert_eq(corio_run(&cfg, park_many_main, (void *)(intptr_t)100000, &st), 0);
+  cr_assert_eq(corio_run(&cfg, park_many_main, (void *)(intptr_t)NPARKED, &st), 0);
   cr_assert_eq(st, 0);
-  cr_assert_eq(atomic_load(&done_count), 100000);
+  cr_assert_eq(atomic_load(&done_count), NPARKED);
 }
 
 static int map_limit_main(void *arg) {
@@ -260,6 +267,7 @@ static corio_g_t *take(_Atomic(corio_g_t *) *slot) {
 
 static pingpong_t pp;
 static long shared_counter; /* plain: park/ready must order the accesses */
+static atomic_bool ponger_done;
 
 static void ponger(void *arg) {
   int rounds = (int)(intptr_t)arg;
@@ -267,6 +275,7 @@ static void ponger(void *arg) {
     corio_park(publish, &pp.waiter, "pong");
     shared_counter++;
   }
+  atomic_store_explicit(&ponger_done, true, memory_order_release);
 }
 
 static int park_ready_main(void *arg) {
@@ -277,13 +286,14 @@ static int park_ready_main(void *arg) {
     shared_counter++;
     corio_ready(g);
   }
-  /* Wait for the last increment. */
-  while (__atomic_load_n(&shared_counter, __ATOMIC_ACQUIRE) < 2L * rounds) corio_yield();
+  /* Wait for the last increment; the flag's release/acquire orders it. */
+  while (!atomic_load_explicit(&ponger_done, memory_order_acquire)) corio_yield();
   return 0;
 }
 
 Test(sched, park_ready_across_ms_with_4_ps, .timeout = 60) {
   shared_counter = 0;
+  atomic_store(&ponger_done, false);
   cr_assert_eq(corio_test_run(4, park_ready_main, (void *)(intptr_t)20000), 0);
   cr_assert_eq(shared_counter, 40000);
 }
@@ -443,13 +453,12 @@ static void sleeper(void *arg) {
 
 static int timers_main(void *arg) {
   (void)arg;
-  int64_t base = corio_nanotime() + 20000000; /* 20 ms from now */
-  /* Deadlines 0.5 ms apart, spawned in a scrambled order. */
-  for (int k = 0; k < NSLEEPERS; k++) {
-    int i = (k * 37) % NSLEEPERS;
-    wanted[i] = base + (int64_t)i * 500000;
-    corio_spawn(sleeper, (void *)(intptr_t)i);
-  }
+  /* Spawned in a scrambled order. On one P none of them runs before main
+   * blocks, so the deadlines (0.5 ms apart, the first 20 ms away) are set
+   * after spawning: spawning is slow under the sanitizers. */
+  for (int k = 0; k < NSLEEPERS; k++) corio_spawn(sleeper, (void *)(intptr_t)((k * 37) % NSLEEPERS));
+  int64_t base = corio_nanotime() + 20000000;
+  for (int i = 0; i < NSLEEPERS; i++) wanted[i] = base + (int64_t)i * 500000;
   while (atomic_load(&nwoke) < NSLEEPERS) corio_sleep(1000000);
   return 0;
 }

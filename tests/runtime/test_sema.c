@@ -1,6 +1,8 @@
 /* Semaphores keyed by address: corio_sema_acquire / _until / release. */
 #include "sched.h"
-#include "sync_check.h"
+#include "corio/sync.h"
+#define CHECK_WAIT_MS 2000 /* the sync suites' bound for wait_for */
+#include "check.h"
 #include "thread_util.h"
 
 /* ---- immediate acquire, FIFO wake-up order (1 P: repeatable order) ---- */
@@ -251,8 +253,8 @@ static void timer_releases(void *arg, uintptr_t seq) { corio_sema_release(&timer
 static int release_from_timer_callback(void *arg) {
   static corio__timer_t t;
   corio__timer_init(&t, timer_releases, NULL);
-  corio__timer_reset(&t, corio_nanotime() + 5 * MS, 0);
-  int64_t t0 = corio_nanotime();
+  int64_t t0 = corio_nanotime(); /* before arming: the timer fires at t0 + 5 ms or later */
+  corio__timer_reset(&t, t0 + 5 * MS, 0);
   CHECK_EQ(corio_sema_acquire_until(&timer_sem, t0 + 5000 * MS), 0);
   CHECK(corio_nanotime() - t0 >= 5 * MS);
   return 0;

@@ -1,5 +1,7 @@
 /* A small stand-in for Criterion's classic API, for builds where Criterion is
- * not available (the mingw-w64 cross build, run under Wine).
+ * not available or cannot run: the mingw-w64 cross build (run under Wine) and
+ * the TSan build (Criterion cannot start under TSan, its issue #274). The
+ * runner is criterion_compat.c over one platform half (runner_platform.h).
  *
  * Covered: Test(suite, name, options...), TestSuite(suite, options...) with
  * the options .init, .fini, .timeout (seconds), .signal, .exit_code,
