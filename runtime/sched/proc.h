@@ -102,6 +102,7 @@ typedef struct corio__sched {
   corio__m_t *allm;
   int mcount;
   _Atomic int nmspinning;
+  _Atomic uint32_t nmlive; /* see newm in schedule.c */
   corio__p_t *allp;
   int nprocs;
   /* Free Gs with default-size stacks, reused by spawn. */
@@ -138,6 +139,7 @@ void corio__globrunqput(corio_g_t *g); /* sched.lock held */
 void corio__pidleput(corio__p_t *p);   /* sched.lock held */
 corio__p_t *corio__pidleget(void);     /* sched.lock held */
 void corio__acquirep(corio__m_t *m, corio__p_t *p);
+void corio__mlive_done(void);
 void corio__switch_out(corio__m_t *m, corio_g_t *g, int action, bool local_ok);
 
 /* runq.c */

@@ -126,23 +126,25 @@ int corio_main(corio_main_fn_t fn, void *arg, int *exit_status) {
   corio__wakep();
   corio__mloop(m0);
 
-  /* Every other M leaves its loop too; wait for them. */
+  /* Every other M leaves its loop too: wait until none can still run, then
+   * join them all. Wake-ups are repeated: an M may go idle or start polling
+   * after an earlier one. */
   corio__sysmon_stop();
   for (;;) {
-    corio__lock(&s->lock);
-    corio__m_t *m = s->allm;
-    corio__unlock(&s->lock);
-    bool again = false;
-    for (; m; m = m->alllink) {
-      if (m->thread) {
-        corio__wake_all_idle();
-        corio__netpoll_break();
-        corio__os_thread_join(m->thread);
-        m->thread = 0;
-        again = true;
-      }
+    uint32_t live = atomic_load_explicit(&s->nmlive, memory_order_acquire);
+    if (live == 0) break;
+    corio__wake_all_idle();
+    corio__netpoll_break();
+    corio__os_futex_wait((_Atomic uint32_t *)&s->nmlive, live, 1000000);
+  }
+  corio__lock(&s->lock);
+  corio__m_t *all = s->allm;
+  corio__unlock(&s->lock);
+  for (corio__m_t *m = all; m; m = m->alllink) {
+    if (m->thread) {
+      corio__os_thread_join(m->thread);
+      m->thread = 0;
     }
-    if (!again) break;
   }
   corio__os_thread_teardown();
   corio__setm(NULL);

@@ -88,13 +88,34 @@ static corio__m_t *newm_alloc(void) {
 
 corio__m_t *corio__newm_m0(void) { return newm_alloc(); }
 
+/* nmlive counts M threads that may still run, plus creators that have not
+ * yet stored the new thread's handle: shutdown joins every handle once the
+ * count is zero (a creator may be a foreign thread, so it counts itself). */
 static void newm(corio__p_t *p, bool spinning) {
+  corio__lock(&corio__sched.lock);
+  if (atomic_load_explicit(&corio__sched.stopping, memory_order_acquire)) {
+    corio__pidleput(p);
+    corio__unlock(&corio__sched.lock);
+    if (spinning) atomic_fetch_sub_explicit(&corio__sched.nmspinning, 1, memory_order_acq_rel);
+    return;
+  }
+  atomic_fetch_add_explicit(&corio__sched.nmlive, 2, memory_order_acq_rel);
+  corio__unlock(&corio__sched.lock);
   corio__m_t *m = newm_alloc();
   if (!m) corio__throw("out of memory creating an M");
   m->nextp = p;
   m->spinning = spinning;
-  if (corio__os_thread_start(&m->thread, mstart, m) != 0)
-    corio__throw("cannot create a runtime thread");
+  uintptr_t t;
+  if (corio__os_thread_start(&t, mstart, m) != 0) corio__throw("cannot create a runtime thread");
+  corio__lock(&corio__sched.lock);
+  m->thread = t;
+  corio__unlock(&corio__sched.lock);
+  corio__mlive_done();
+}
+
+void corio__mlive_done(void) {
+  if (atomic_fetch_sub_explicit(&corio__sched.nmlive, 1, memory_order_acq_rel) == 1)
+    corio__os_futex_wake((_Atomic uint32_t *)&corio__sched.nmlive, -1);
 }
 
 /* Start an M to run p (or an idle P when p is NULL). spinning: the caller
@@ -398,4 +419,5 @@ static void mstart(void *arg) {
   corio__mloop(m);
   corio__os_thread_teardown();
   corio__setm(NULL);
+  corio__mlive_done();
 }
