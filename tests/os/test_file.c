@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "corio/os.h"
-#include "poll/fd_check.h"
+#include "check.h"
 
 /* ---- helpers ---- */
 

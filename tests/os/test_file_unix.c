@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "corio/os.h"
-#include "poll/fd_check.h"
+#include "check.h"
 
 static int count_fds(void) {
   DIR *d = opendir("/proc/self/fd");

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "corio/os.h"
-#include "poll/fd_check.h"
+#include "check.h"
 
 #define SEC (1000 * MS)
 

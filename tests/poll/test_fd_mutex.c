@@ -2,7 +2,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
-#include "fd_check.h"
+#include "check.h"
 #include "fd_mutex.h"
 
 /* ---- uncontended, on the test thread (no lock needs to wait) ---- */
@@ -132,7 +132,8 @@ static void wait_queued(uint32_t n) {
   CHECK_EQ(v.wwait, n);
 }
 
-static int close_unblocks_waiters_main(void *arg) {
+/* Take both locks, then queue NWAIT readers and NWAIT writers behind them. */
+static void hold_both_with_waiters_queued(void) {
   CHECK_EQ(corio__fdmu_rwlock(&cmu, true), 0);
   CHECK_EQ(corio__fdmu_rwlock(&cmu, false), 0);
   for (int i = 0; i < NWAIT; i++) {
@@ -140,6 +141,10 @@ static int close_unblocks_waiters_main(void *arg) {
     CHECK_EQ(corio_spawn(lock_waiter, NULL), 0);
   }
   wait_queued(NWAIT);
+}
+
+static int close_unblocks_waiters_main(void *arg) {
+  hold_both_with_waiters_queued();
   CHECK_EQ(corio__fdmu_incref_and_close(&cmu), 0);
   /* Every waiter wakes and fails, although both locks are still held. */
   wait_for(&finished, 2 * NWAIT);
@@ -160,13 +165,7 @@ Test(fd_mutex, close_unblocks_waiting_readers_and_writers) {
 
 /* Unlock hands the lock to queued waiters one at a time. */
 static int unlock_wakes_waiters_main(void *arg) {
-  CHECK_EQ(corio__fdmu_rwlock(&cmu, true), 0);
-  CHECK_EQ(corio__fdmu_rwlock(&cmu, false), 0);
-  for (int i = 0; i < NWAIT; i++) {
-    CHECK_EQ(corio_spawn(lock_waiter, (void *)1), 0);
-    CHECK_EQ(corio_spawn(lock_waiter, NULL), 0);
-  }
-  wait_queued(NWAIT);
+  hold_both_with_waiters_queued();
   CHECK(!corio__fdmu_rwunlock(&cmu, true));
   CHECK(!corio__fdmu_rwunlock(&cmu, false));
   wait_for(&finished, 2 * NWAIT);

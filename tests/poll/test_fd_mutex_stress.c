@@ -1,7 +1,7 @@
 /* fd_mutex under load: 4 Ps, 100k lock operations from many coroutines,
  * checking mutual exclusion of readers with readers and writers with writers,
  * then a close in the middle of the storm. */
-#include "fd_check.h"
+#include "check.h"
 #include "fd_mutex.h"
 
 enum { WORKERS = 16, OPS = 100000, PER_WORKER = OPS / WORKERS };

@@ -15,7 +15,7 @@
 
 #include "corio/poll.h"
 #include "corio/sync.h"
-#include "fd_check.h"
+#include "check.h"
 #include "fd_unix.h"
 
 /* ---- helpers ---- */

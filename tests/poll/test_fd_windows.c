@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "corio/poll.h"
-#include "fd_check.h"
+#include "check.h"
 #include "fd_windows.h"
 
 #define SEC (1000 * MS)

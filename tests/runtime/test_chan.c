@@ -5,7 +5,9 @@
 #include "thread_util.h"
 
 #include "chan_internal.h"
-#include "sync_check.h"
+#include "corio/sync.h"
+#define CHECK_WAIT_MS 2000 /* the sync suites' bound for wait_for */
+#include "check.h"
 
 /* Coroutines blocked in c's receive (recv true) or send queue. */
 static int blocked_on(corio_chan_t *c, bool recv) {

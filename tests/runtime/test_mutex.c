@@ -1,7 +1,9 @@
 /* corio_mutex_t: exclusion, trylock, fairness, misuse. */
 #include <signal.h>
 
-#include "sync_check.h"
+#include "corio/sync.h"
+#define CHECK_WAIT_MS 2000 /* the sync suites' bound for wait_for */
+#include "check.h"
 
 static int lock_and_trylock(void *arg) {
   corio_mutex_t m = CORIO_MUTEX_INIT;

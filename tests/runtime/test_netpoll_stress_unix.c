@@ -14,31 +14,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "corio/runtime.h"
 #include "corio/sync.h"
 #include "netpoll.h"
 #include "netpoll_testing.h"
 
-#define MS ((int64_t)1000000)
 #define US ((int64_t)1000)
 #define WORKERS 64
 #define LIFETIMES 10000
 #define GHOSTS 2
-
-static _Atomic int check_failed;
-static char check_msg[512];
-
-static void check_fail(const char *file, int line, const char *what) {
-  int expected = 0;
-  if (atomic_compare_exchange_strong(&check_failed, &expected, 1))
-    snprintf(check_msg, sizeof check_msg, "%s:%d: %s", file, line, what);
-}
-
-#define CHECK(cond)                                                                            \
-  do {                                                                                         \
-    if (!(cond))                                                                               \
-      check_fail(__FILE__, __LINE__, "CHECK(" #cond ")");                                      \
-  } while (0)
 
 /* ---- foreign writer threads ---- */
 
@@ -347,9 +332,7 @@ Test(netpoll_stress, ten_thousand_descriptors_on_4_procs, .timeout = 300) {
           (long long)atomic_load(&stat_wrong), (long long)atomic_load(&stat_early),
           (long long)atomic_load(&stat_parked),
           (unsigned long long)corio__netpoll_debug_stale_events());
-  cr_assert_eq(rc, 0, "corio_run: %s", corio_strerror(rc));
-  cr_assert(!atomic_load(&check_failed), "%s", check_msg);
-  cr_assert_eq(status, 0);
+  assert_run_ok(rc, status);
   cr_assert_eq(atomic_load(&stat_ok) + atomic_load(&stat_timeout) + atomic_load(&stat_closing),
                LIFETIMES);
 }

@@ -1,9 +1,6 @@
 /* Poll descriptors over the epoll backend, driven through the corio__pd API
  * directly on nonblocking pipes and socketpairs, with real coroutines and
- * real OS threads.
- *
- * Criterion's assertions must not run on a coroutine, so coroutine code
- * records the first failed CHECK and the test asserts it after corio_run. */
+ * real OS threads. */
 #define _GNU_SOURCE /* pipe2 */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -21,46 +18,8 @@
 #include "corio/runtime.h"
 #include "corio/sync.h"
 #include "netpoll.h"
+#include "netpoll_check.h"
 #include "netpoll_testing.h"
-
-#define MS ((int64_t)1000000)
-
-/* ---- checks made on coroutines ---- */
-
-static _Atomic int check_failed;
-static char check_msg[512];
-
-static void check_fail(const char *file, int line, const char *what) {
-  int expected = 0;
-  if (atomic_compare_exchange_strong(&check_failed, &expected, 1))
-    snprintf(check_msg, sizeof check_msg, "%s:%d: %s", file, line, what);
-}
-
-#define CHECK(cond)                                                                            \
-  do {                                                                                         \
-    if (!(cond))                                                                               \
-      check_fail(__FILE__, __LINE__, "CHECK(" #cond ")");                                      \
-  } while (0)
-
-#define CHECK_EQ(a, b)                                                                         \
-  do {                                                                                         \
-    long long a_ = (long long)(a), b_ = (long long)(b);                                        \
-    if (a_ != b_) {                                                                            \
-      char m_[256];                                                                            \
-      snprintf(m_, sizeof m_, "%s == %s (%lld vs %lld)", #a, #b, a_, b_);                     \
-      check_fail(__FILE__, __LINE__, m_);                                                      \
-    }                                                                                          \
-  } while (0)
-
-static void run_program(int procs, corio_main_fn_t fn, void *arg) {
-  corio_config_t cfg = CORIO_CONFIG_INIT;
-  cfg.procs = procs;
-  int status = -1;
-  int rc = corio_run(&cfg, fn, arg, &status);
-  cr_assert_eq(rc, 0, "corio_run: %s", corio_strerror(rc));
-  cr_assert(!atomic_load(&check_failed), "%s", check_msg);
-  cr_assert_eq(status, 0, "main coroutine returned %d", status);
-}
 
 /* ---- helpers ---- */
 
@@ -84,18 +43,32 @@ static void close_pd(corio__pd_t *pd) {
   corio__pd_close(pd);
 }
 
-/* Yield until mode's slot holds a parked G (the waiter committed), at most
- * two seconds. */
-static bool wait_parked(corio__pd_t *pd, int mode) {
-  int64_t give_up = corio_nanotime() + 2000 * MS;
-  while (corio__pd_debug_slot(pd, mode) <= 2) {
-    if (corio_nanotime() > give_up) {
-      check_fail(__FILE__, __LINE__, "the waiter never parked");
-      return false;
-    }
-    corio_yield();
+/* Most tests use one nonblocking pipe with a descriptor for its read end. */
+typedef struct piped {
+  int r, w;
+  corio__pd_t *pd;
+} piped_t;
+
+static piped_t open_piped(void) {
+  int p[2];
+  make_pipe(p);
+  return (piped_t){p[0], p[1], open_pd(p[0])};
+}
+
+static void close_piped(piped_t *p) {
+  close_pd(p->pd);
+  close(p->r);
+  close(p->w);
+}
+
+/* Write to fd until the kernel refuses more, so that a writer has to wait for
+ * room; returns the errno that stopped it (EAGAIN). */
+static int fill(int fd) {
+  char junk[4096];
+  memset(junk, 'j', sizeof junk);
+  while (write(fd, junk, sizeof junk) > 0) {
   }
-  return true;
+  return errno;
 }
 
 /* Read one byte the way the poll layer does: reset, try, wait on EAGAIN.
@@ -161,23 +134,19 @@ static void start_reader(reader_t *r, corio__pd_t *pd, int fd) {
 /* ---- woken by a write ---- */
 
 static int wake_by_coroutine_main(void *arg) {
-  int p[2];
-  make_pipe(p);
-  corio__pd_t *pd = open_pd(p[0]);
+  piped_t p = open_piped();
   reader_t r;
-  start_reader(&r, pd, p[0]);
-  if (wait_parked(pd, 'r')) {
-    CHECK_EQ(corio__pd_debug_slot(pd, 'r'), (uintptr_t)atomic_load(&r.g));
+  start_reader(&r, p.pd, p.r);
+  if (wait_parked(p.pd, 'r')) {
+    CHECK_EQ(corio__pd_debug_slot(p.pd, 'r'), (uintptr_t)atomic_load(&r.g));
     CHECK(corio__netpoll_any_waiters());
     CHECK_EQ(atomic_load(&r.done), 0);
-    write_byte(p[1], 'x');
+    write_byte(p.w, 'x');
   }
   corio_wg_wait(&r.wg);
   CHECK_EQ(r.result, 'x');
   CHECK_EQ(corio__netpoll_debug_waiters(), 0);
-  close_pd(pd);
-  close(p[0]);
-  close(p[1]);
+  close_piped(&p);
   return 0;
 }
 
@@ -212,12 +181,10 @@ static void *foreign_writer(void *arg) {
 }
 
 static int wake_by_thread_main(void *arg) {
-  int p[2];
-  make_pipe(p);
-  corio__pd_t *pd = open_pd(p[0]);
+  piped_t p = open_piped();
   reader_t r;
-  start_reader(&r, pd, p[0]);
-  foreign_t f = {pd, p[1], false};
+  start_reader(&r, p.pd, p.r);
+  foreign_t f = {p.pd, p.w, false};
   pthread_t th;
   CHECK_EQ(pthread_create(&th, NULL, foreign_writer, &f), 0);
   /* The main coroutine parks too, so nothing runs until the poller wakes. */
@@ -225,9 +192,7 @@ static int wake_by_thread_main(void *arg) {
   pthread_join(th, NULL);
   CHECK(f.parked);
   CHECK_EQ(r.result, 'T');
-  close_pd(pd);
-  close(p[0]);
-  close(p[1]);
+  close_piped(&p);
   return 0;
 }
 
@@ -242,72 +207,60 @@ Test(netpoll, parked_reader_woken_by_write_from_foreign_thread_2p) {
 /* ---- deadlines ---- */
 
 static int deadline_expiry_main(void *arg) {
-  int p[2];
-  make_pipe(p);
-  corio__pd_t *pd = open_pd(p[0]);
+  piped_t p = open_piped();
   int64_t start = corio_nanotime();
-  corio__pd_set_deadline(pd, start + 30 * MS, 'r');
-  CHECK_EQ(corio__pd_reset(pd, 'r', false), CORIO__POLL_OK);
-  CHECK_EQ(corio__pd_wait(pd, 'r', false), CORIO__POLL_ERR_TIMEOUT);
+  corio__pd_set_deadline(p.pd, start + 30 * MS, 'r');
+  CHECK_EQ(corio__pd_reset(p.pd, 'r', false), CORIO__POLL_OK);
+  CHECK_EQ(corio__pd_wait(p.pd, 'r', false), CORIO__POLL_ERR_TIMEOUT);
   int64_t took = corio_nanotime() - start;
   CHECK(took >= 30 * MS);
   CHECK(took < 2000 * MS);
   /* Expired stays expired; the write side has no deadline. */
-  CHECK_EQ(corio__pd_reset(pd, 'r', false), CORIO__POLL_ERR_TIMEOUT);
-  CHECK_EQ(corio__pd_reset(pd, 'w', false), CORIO__POLL_OK);
+  CHECK_EQ(corio__pd_reset(p.pd, 'r', false), CORIO__POLL_ERR_TIMEOUT);
+  CHECK_EQ(corio__pd_reset(p.pd, 'w', false), CORIO__POLL_OK);
   /* Clearing it makes the descriptor usable again. */
-  corio__pd_set_deadline(pd, 0, 'r');
-  CHECK_EQ(corio__pd_reset(pd, 'r', false), CORIO__POLL_OK);
-  write_byte(p[1], 'k');
-  CHECK_EQ(read_byte(pd, p[0]), 'k');
-  close_pd(pd);
-  close(p[0]);
-  close(p[1]);
+  corio__pd_set_deadline(p.pd, 0, 'r');
+  CHECK_EQ(corio__pd_reset(p.pd, 'r', false), CORIO__POLL_OK);
+  write_byte(p.w, 'k');
+  CHECK_EQ(read_byte(p.pd, p.r), 'k');
+  close_piped(&p);
   return 0;
 }
 
 Test(netpoll, deadline_expiry_gives_timeout) { run_program(1, deadline_expiry_main, NULL); }
 
 static int deadline_later_main(void *arg) {
-  int p[2];
-  make_pipe(p);
-  corio__pd_t *pd = open_pd(p[0]);
+  piped_t p = open_piped();
   int64_t start = corio_nanotime();
-  corio__pd_set_deadline(pd, start + 50 * MS, 'r');
+  corio__pd_set_deadline(p.pd, start + 50 * MS, 'r');
   reader_t r;
-  start_reader(&r, pd, p[0]);
-  wait_parked(pd, 'r');
-  corio__pd_set_deadline(pd, start + 300 * MS, 'r'); /* while it waits */
+  start_reader(&r, p.pd, p.r);
+  wait_parked(p.pd, 'r');
+  corio__pd_set_deadline(p.pd, start + 300 * MS, 'r'); /* while it waits */
   corio_wg_wait(&r.wg);
   CHECK_EQ(r.result, -CORIO__POLL_ERR_TIMEOUT);
   CHECK(r.woke - start >= 300 * MS);
   CHECK(r.woke - start < 3000 * MS);
-  close_pd(pd);
-  close(p[0]);
-  close(p[1]);
+  close_piped(&p);
   return 0;
 }
 
 Test(netpoll, deadline_moved_later_while_waiting) { run_program(1, deadline_later_main, NULL); }
 
 static int deadline_earlier_main(void *arg) {
-  int p[2];
-  make_pipe(p);
-  corio__pd_t *pd = open_pd(p[0]);
+  piped_t p = open_piped();
   int64_t start = corio_nanotime();
-  corio__pd_set_deadline(pd, start + 10000 * MS, 'r');
+  corio__pd_set_deadline(p.pd, start + 10000 * MS, 'r');
   reader_t r;
-  start_reader(&r, pd, p[0]);
-  wait_parked(pd, 'r');
+  start_reader(&r, p.pd, p.r);
+  wait_parked(p.pd, 'r');
   int64_t moved = corio_nanotime() + 40 * MS;
-  corio__pd_set_deadline(pd, moved, 'r');
+  corio__pd_set_deadline(p.pd, moved, 'r');
   corio_wg_wait(&r.wg);
   CHECK_EQ(r.result, -CORIO__POLL_ERR_TIMEOUT);
   CHECK(r.woke >= moved);
   CHECK(r.woke - start < 3000 * MS);
-  close_pd(pd);
-  close(p[0]);
-  close(p[1]);
+  close_piped(&p);
   return 0;
 }
 
@@ -316,59 +269,51 @@ Test(netpoll, deadline_moved_earlier_while_waiting) {
 }
 
 static int deadline_cleared_main(void *arg) {
-  int p[2];
-  make_pipe(p);
-  corio__pd_t *pd = open_pd(p[0]);
+  piped_t p = open_piped();
   int64_t start = corio_nanotime();
-  corio__pd_set_deadline(pd, start + 40 * MS, 'r');
+  corio__pd_set_deadline(p.pd, start + 40 * MS, 'r');
   reader_t r;
-  start_reader(&r, pd, p[0]);
-  wait_parked(pd, 'r');
-  corio__pd_set_deadline(pd, 0, 'r'); /* no deadline any more */
+  start_reader(&r, p.pd, p.r);
+  wait_parked(p.pd, 'r');
+  corio__pd_set_deadline(p.pd, 0, 'r'); /* no deadline any more */
   corio_sleep(120 * MS);
   CHECK_EQ(atomic_load(&r.done), 0); /* the stopped timer did not fire */
-  write_byte(p[1], 'c');
+  write_byte(p.w, 'c');
   corio_wg_wait(&r.wg);
   CHECK_EQ(r.result, 'c');
-  close_pd(pd);
-  close(p[0]);
-  close(p[1]);
+  close_piped(&p);
   return 0;
 }
 
 Test(netpoll, deadline_cleared_while_waiting) { run_program(1, deadline_cleared_main, NULL); }
 
 static int past_deadline_main(void *arg) {
-  int p[2];
-  make_pipe(p);
-  corio__pd_t *pd = open_pd(p[0]);
+  piped_t p = open_piped();
   /* Set in the past: reset and wait fail at once, without parking. */
-  corio__pd_set_deadline(pd, corio_nanotime() - 1, 'r');
-  CHECK_EQ(corio__pd_reset(pd, 'r', false), CORIO__POLL_ERR_TIMEOUT);
+  corio__pd_set_deadline(p.pd, corio_nanotime() - 1, 'r');
+  CHECK_EQ(corio__pd_reset(p.pd, 'r', false), CORIO__POLL_ERR_TIMEOUT);
   int64_t t0 = corio_nanotime();
-  CHECK_EQ(corio__pd_wait(pd, 'r', false), CORIO__POLL_ERR_TIMEOUT);
+  CHECK_EQ(corio__pd_wait(p.pd, 'r', false), CORIO__POLL_ERR_TIMEOUT);
   CHECK(corio_nanotime() - t0 < 100 * MS);
-  CHECK_EQ(corio__pd_reset(pd, 'w', false), CORIO__POLL_OK);
+  CHECK_EQ(corio__pd_reset(p.pd, 'w', false), CORIO__POLL_OK);
   /* A negative time is in the past too. */
-  corio__pd_set_deadline(pd, 0, 'r');
-  corio__pd_set_deadline(pd, -5, 'r' + 'w');
-  CHECK_EQ(corio__pd_reset(pd, 'r', false), CORIO__POLL_ERR_TIMEOUT);
-  CHECK_EQ(corio__pd_reset(pd, 'w', false), CORIO__POLL_ERR_TIMEOUT);
-  corio__pd_set_deadline(pd, 0, 'r' + 'w');
+  corio__pd_set_deadline(p.pd, 0, 'r');
+  corio__pd_set_deadline(p.pd, -5, 'r' + 'w');
+  CHECK_EQ(corio__pd_reset(p.pd, 'r', false), CORIO__POLL_ERR_TIMEOUT);
+  CHECK_EQ(corio__pd_reset(p.pd, 'w', false), CORIO__POLL_ERR_TIMEOUT);
+  corio__pd_set_deadline(p.pd, 0, 'r' + 'w');
 
   /* Set in the past while a coroutine waits (with no deadline): it wakes at
    * once with the timeout. */
   reader_t r;
-  start_reader(&r, pd, p[0]);
-  wait_parked(pd, 'r');
+  start_reader(&r, p.pd, p.r);
+  wait_parked(p.pd, 'r');
   int64_t now = corio_nanotime();
-  corio__pd_set_deadline(pd, now, 'r');
+  corio__pd_set_deadline(p.pd, now, 'r');
   corio_wg_wait(&r.wg);
   CHECK_EQ(r.result, -CORIO__POLL_ERR_TIMEOUT);
   CHECK(r.woke - now < 500 * MS);
-  close_pd(pd);
-  close(p[0]);
-  close(p[1]);
+  close_piped(&p);
   return 0;
 }
 
@@ -378,11 +323,7 @@ static int both_deadlines_main(void *arg) {
   /* One socket, one pd, a reader and a writer; one call sets both deadlines. */
   int sv[2];
   CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
-  char junk[4096];
-  memset(junk, 'j', sizeof junk);
-  while (write(sv[0], junk, sizeof junk) > 0) {
-  }
-  CHECK_EQ(errno, EAGAIN);
+  CHECK_EQ(fill(sv[0]), EAGAIN);
   corio__pd_t *pd = open_pd(sv[0]);
   int64_t start = corio_nanotime();
   corio__pd_set_deadline(pd, start + 60 * MS, 'r' + 'w');
@@ -419,12 +360,7 @@ static void blocked_writer_fn(void *arg) {
 static int unblock_main(void *arg) {
   int sv[2];
   CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
-  /* Fill the socket so a writer has to wait for room. */
-  char junk[4096];
-  memset(junk, 'j', sizeof junk);
-  while (write(sv[0], junk, sizeof junk) > 0) {
-  }
-  CHECK_EQ(errno, EAGAIN);
+  CHECK_EQ(fill(sv[0]), EAGAIN); /* a writer has to wait for room */
   corio__pd_t *pd = open_pd(sv[0]);
   reader_t r;
   start_reader(&r, pd, sv[0]);
@@ -460,11 +396,7 @@ static int event_error_main(void *arg) {
   signal(SIGPIPE, SIG_IGN);
   int p[2];
   make_pipe(p);
-  char junk[4096];
-  memset(junk, 'j', sizeof junk);
-  while (write(p[1], junk, sizeof junk) > 0) {
-  }
-  CHECK_EQ(errno, EAGAIN);
+  CHECK_EQ(fill(p[1]), EAGAIN);
   corio__pd_t *pd = open_pd(p[1]);
   writer_t w = {pd, -1, CORIO_WG_INIT};
   corio_wg_add(&w.wg, 1);
@@ -482,13 +414,9 @@ static int event_error_main(void *arg) {
   close(p[1]);
 
   /* A reused descriptor starts without the flag. */
-  int q[2];
-  make_pipe(q);
-  corio__pd_t *pd2 = open_pd(q[0]);
-  CHECK_EQ(corio__pd_reset(pd2, 'r', false), CORIO__POLL_OK);
-  close_pd(pd2);
-  close(q[0]);
-  close(q[1]);
+  piped_t q = open_piped();
+  CHECK_EQ(corio__pd_reset(q.pd, 'r', false), CORIO__POLL_OK);
+  close_piped(&q);
   return 0;
 }
 
@@ -582,29 +510,21 @@ Test(netpoll, reused_descriptor_gets_no_stale_wakeups) { run_program(1, reuse_ma
 static int stale_timer_main(void *arg) {
   /* A deadline armed on a descriptor that is then closed and reused must not
    * fire on the new user. */
-  int a[2];
-  make_pipe(a);
-  corio__pd_t *pda = open_pd(a[0]);
-  corio__pd_set_deadline(pda, corio_nanotime() + 20 * MS, 'r' + 'w');
-  close_pd(pda);
-  close(a[0]);
-  close(a[1]);
-  int b[2];
-  make_pipe(b);
-  corio__pd_t *pdb = open_pd(b[0]);
-  CHECK(pdb == pda);
+  piped_t a = open_piped();
+  corio__pd_set_deadline(a.pd, corio_nanotime() + 20 * MS, 'r' + 'w');
+  close_piped(&a);
+  piped_t b = open_piped();
+  CHECK(b.pd == a.pd);
   reader_t r;
-  start_reader(&r, pdb, b[0]);
-  wait_parked(pdb, 'r');
+  start_reader(&r, b.pd, b.r);
+  wait_parked(b.pd, 'r');
   corio_sleep(80 * MS);
   CHECK_EQ(atomic_load(&r.done), 0);
-  CHECK_EQ(corio__pd_reset(pdb, 'w', false), CORIO__POLL_OK);
-  write_byte(b[1], 'n');
+  CHECK_EQ(corio__pd_reset(b.pd, 'w', false), CORIO__POLL_OK);
+  write_byte(b.w, 'n');
   corio_wg_wait(&r.wg);
   CHECK_EQ(r.result, 'n');
-  close_pd(pdb);
-  close(b[0]);
-  close(b[1]);
+  close_piped(&b);
   return 0;
 }
 
@@ -715,20 +635,16 @@ static int cmp_i64(const void *a, const void *b) {
 static int64_t overshoot[OVERSHOOT_SAMPLES];
 
 static int overshoot_main(void *arg) {
-  int p[2];
-  make_pipe(p);
-  corio__pd_t *pd = open_pd(p[0]);
+  piped_t p = open_piped();
   for (int i = 0; i < OVERSHOOT_SAMPLES; i++) {
     int64_t dl = corio_nanotime() + 1 * MS;
-    corio__pd_set_deadline(pd, dl, 'r');
-    CHECK_EQ(corio__pd_wait(pd, 'r', false), CORIO__POLL_ERR_TIMEOUT);
+    corio__pd_set_deadline(p.pd, dl, 'r');
+    CHECK_EQ(corio__pd_wait(p.pd, 'r', false), CORIO__POLL_ERR_TIMEOUT);
     overshoot[i] = corio_nanotime() - dl;
     CHECK(overshoot[i] >= 0);
-    corio__pd_set_deadline(pd, 0, 'r');
+    corio__pd_set_deadline(p.pd, 0, 'r');
   }
-  close_pd(pd);
-  close(p[0]);
-  close(p[1]);
+  close_piped(&p);
   return 0;
 }
 

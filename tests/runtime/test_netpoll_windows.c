@@ -1,9 +1,8 @@
 /* Poll descriptors over the IOCP backend (run under Wine in CI), driven
  * through the corio__pd API and corio__win_op_t on overlapped named pipes.
  *
- * Coroutine code records the first failed CHECK; the test asserts it once
- * corio_run has returned. Backend-level tests initialise the runtime without
- * running it, so the test thread is the only one dequeuing packets. */
+ * Backend-level tests initialise the runtime without running it, so the test
+ * thread is the only one dequeuing packets. */
 #include <winsock2.h>
 #include <windows.h>
 
@@ -16,46 +15,11 @@
 #include "corio/runtime.h"
 #include "corio/sync.h"
 #include "netpoll.h"
+#include "netpoll_check.h"
 #include "netpoll_testing.h"
 #include "netpoll_windows.h"
 
-#define MS ((int64_t)1000000)
 #define STATUS_CANCELLED_ 0xC0000120u
-
-static _Atomic int check_failed;
-static char check_msg[512];
-
-static void check_fail(const char *file, int line, const char *what) {
-  int expected = 0;
-  if (atomic_compare_exchange_strong(&check_failed, &expected, 1))
-    snprintf(check_msg, sizeof check_msg, "%s:%d: %s", file, line, what);
-}
-
-#define CHECK(cond)                                                                            \
-  do {                                                                                         \
-    if (!(cond))                                                                               \
-      check_fail(__FILE__, __LINE__, "CHECK(" #cond ")");                                      \
-  } while (0)
-
-#define CHECK_EQ(a, b)                                                                         \
-  do {                                                                                         \
-    long long a_ = (long long)(a), b_ = (long long)(b);                                        \
-    if (a_ != b_) {                                                                            \
-      char m_[256];                                                                            \
-      snprintf(m_, sizeof m_, "%s == %s (%lld vs %lld)", #a, #b, a_, b_);                     \
-      check_fail(__FILE__, __LINE__, m_);                                                      \
-    }                                                                                          \
-  } while (0)
-
-static void run_program(int procs, corio_main_fn_t fn, void *arg) {
-  corio_config_t cfg = CORIO_CONFIG_INIT;
-  cfg.procs = procs;
-  int status = -1;
-  int rc = corio_run(&cfg, fn, arg, &status);
-  cr_assert_eq(rc, 0, "corio_run: %s", corio_strerror(rc));
-  cr_assert(!atomic_load(&check_failed), "%s", check_msg);
-  cr_assert_eq(status, 0, "main coroutine returned %d", status);
-}
 
 /* ---- pipes ---- */
 
@@ -97,6 +61,18 @@ static void close_pipe(pipe_pair_t *p) {
   CloseHandle(p->client);
 }
 
+/* A pipe and a descriptor for its server end; NULL, with a failed check, when
+ * either cannot be made. */
+static corio__pd_t *open_piped(pipe_pair_t *p) {
+  if (!make_pipe(p)) {
+    check_fail(__FILE__, __LINE__, "make_pipe");
+    return NULL;
+  }
+  corio__pd_t *pd = NULL;
+  CHECK_EQ(corio__pd_open((uintptr_t)p->server, &pd), 0);
+  return pd;
+}
+
 static void client_write(pipe_pair_t *p, const char *s) {
   DWORD n = 0;
   BOOL ok = WriteFile(p->client, s, (DWORD)strlen(s), &n, NULL);
@@ -124,18 +100,6 @@ static bool start_read(pipe_pair_t *p, corio__win_op_t *op, corio__pd_t *pd, cha
   return true;
 }
 
-static bool wait_parked(corio__pd_t *pd, int mode) {
-  int64_t give_up = corio_nanotime() + 2000 * MS;
-  while (corio__pd_debug_slot(pd, mode) <= 2) {
-    if (corio_nanotime() > give_up) {
-      check_fail(__FILE__, __LINE__, "the waiter never parked");
-      return false;
-    }
-    corio_yield();
-  }
-  return true;
-}
-
 /* ---- a read parks and a write from another coroutine completes it ---- */
 
 typedef struct reader {
@@ -157,12 +121,7 @@ static void reader_fn(void *arg) {
 
 static int pipe_read_main(void *arg) {
   pipe_pair_t p;
-  if (!make_pipe(&p)) {
-    check_fail(__FILE__, __LINE__, "make_pipe");
-    return 1;
-  }
-  corio__pd_t *pd = NULL;
-  CHECK_EQ(corio__pd_open((uintptr_t)p.server, &pd), 0);
+  corio__pd_t *pd = open_piped(&p);
   if (pd == NULL)
     return 1;
   reader_t r;
@@ -216,12 +175,7 @@ static void closer_fn(void *arg) {
 static int cancel_main(void *arg) {
   bool by_close = arg != NULL;
   pipe_pair_t p;
-  if (!make_pipe(&p)) {
-    check_fail(__FILE__, __LINE__, "make_pipe");
-    return 1;
-  }
-  corio__pd_t *pd = NULL;
-  CHECK_EQ(corio__pd_open((uintptr_t)p.server, &pd), 0);
+  corio__pd_t *pd = open_piped(&p);
   if (pd == NULL)
     return 1;
   corio__win_op_t op;
@@ -371,7 +325,7 @@ Test(netpoll_windows, completion_for_closed_descriptor_is_dropped) {
   cr_expect_eq(corio__pd_debug_slot(pdb, 'r'), 1, "the genuine completion did not arrive");
   cr_expect_eq(corio__win_op_bytes(&op), 5);
   cr_expect_null(l.head);
-  cr_assert_not(check_failed, "%s", check_msg);
+  assert_checks_passed();
 
   corio__pd_unblock(pdb);
   corio__pd_close(pdb);
@@ -390,10 +344,7 @@ static int cmp_i64(const void *x, const void *y) {
 static int overshoot_main(void *arg) {
   int64_t *samples = arg;
   pipe_pair_t p;
-  if (!make_pipe(&p))
-    return 1;
-  corio__pd_t *pd = NULL;
-  CHECK_EQ(corio__pd_open((uintptr_t)p.server, &pd), 0);
+  corio__pd_t *pd = open_piped(&p);
   if (pd == NULL)
     return 1;
   for (int i = 0; i < 50; i++) {

@@ -2,7 +2,9 @@
 #include <string.h>
 
 #include "chan_internal.h"
-#include "sync_check.h"
+#include "corio/sync.h"
+#define CHECK_WAIT_MS 2000 /* the sync suites' bound for wait_for */
+#include "check.h"
 
 static corio_select_case_t recv_case(corio_chan_t *c, void *elem) {
   return (corio_select_case_t){.chan = c, .dir = CORIO_SELECT_RECV, .elem = elem};

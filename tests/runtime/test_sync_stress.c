@@ -1,7 +1,8 @@
 /* Stress: thousands of coroutines on four Ps exchanging through channels,
  * selects with and without deadlines, mutexes and semaphores. Every value is
  * accounted for at the end. */
-#include "sync_check.h"
+#include "corio/sync.h"
+#include "check.h"
 
 #define LANES 4
 

@@ -1,7 +1,8 @@
 /* corio_wg_t: add / done / wait. */
 #include <signal.h>
 
-#include "sync_check.h"
+#include "corio/sync.h"
+#include "check.h"
 
 typedef struct work {
   corio_wg_t wg;
