@@ -4,6 +4,8 @@
 #   asan      the same under AddressSanitizer + UBSan       (build-test/asan)
 #   tsan      the same under ThreadSanitizer                (build-test/tsan)
 #   mingw     cross-built with mingw-w64, run under Wine    (build-test/mingw)
+#   valgrind  memcheck (leaks included) over the example pipeline and the
+#             sync and life-cycle suites of the native build (build-test/native)
 # Installs missing Debian packages first (apt-get; needs root or sudo).
 #
 #   scripts/test.sh                 every stage
@@ -15,12 +17,13 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out=${CORIO_TEST_BUILD:-$root/build-test}
 jobs=${CORIO_TEST_JOBS:-$(nproc)}
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(native asan tsan mingw)
+[ ${#stages[@]} -gt 0 ] || stages=(native asan tsan mingw valgrind)
 
 # ---- dependencies ----
 need=(cmake ninja-build gcc g++ pkg-config libcriterion-dev libmimalloc-dev libuv1-dev)
 for s in "${stages[@]}"; do
   [ "$s" = mingw ] && need+=(mingw-w64 wine wine64)
+  [ "$s" = valgrind ] && need+=(valgrind)
 done
 missing=()
 for p in "${need[@]}"; do
@@ -76,15 +79,55 @@ build() {
   fi
 }
 
+# run_valgrind DIR: each program under memcheck; a leak or an error fails it.
+# The suites chosen run in seconds under valgrind; the 100k-coroutine and
+# mapping-limit tests do not fit valgrind's own limits.
+run_valgrind() {
+  local dir=$1 n=0 bad=0
+  local vg=(valgrind --trace-children=yes --leak-check=full --errors-for-leak-kinds=definite
+            --error-exitcode=9 -q)
+  local runs=("examples/example_pipeline"
+              "tests/runtime_test_sched --filter sched/shutdown*"
+              "tests/runtime_test_sched --filter sched/main_exit*"
+              "tests/runtime_test_chan -j1" "tests/runtime_test_select -j1"
+              "tests/runtime_test_sema -j1" "tests/runtime_test_waitgroup -j1")
+  for r in "${runs[@]}"; do
+    n=$((n + 1))
+    # shellcheck disable=SC2086
+    if (set -f; cd "$dir" && timeout 600 "${vg[@]}" $r) >"$dir/valgrind.$n.log" 2>&1; then
+      echo "valgrind: ok      $r"
+      total_pass=$((total_pass + 1))
+    else
+      echo "valgrind: FAILED  $r"
+      grep -v "unhandled amd64-linux syscall: 441" "$dir/valgrind.$n.log" | tail -30
+      total_fail=$((total_fail + 1))
+      bad=1
+    fi
+  done
+  [ $bad -eq 0 ] || failed_stages+=(valgrind)
+}
+
 mkdir -p "$out"
 for stage in "${stages[@]}"; do
   dir="$out/$stage"
+  if [ "$stage" = valgrind ]; then
+    dir="$out/native"
+    if [ ! -x "$dir/examples/example_pipeline" ] &&
+       ! build native "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
+      total_fail=$((total_fail + 1))
+      failed_stages+=("valgrind(build)")
+      continue
+    fi
+    echo "== valgrind: memcheck over $dir"
+    run_valgrind "$dir"
+    continue
+  fi
   case "$stage" in
     native) args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
     asan) args=(-DCMAKE_BUILD_TYPE=Debug -DCORIO_SANITIZE=address -DCORIO_BUILD_BENCH=OFF) ;;
     tsan) args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCORIO_SANITIZE=thread -DCORIO_BUILD_BENCH=OFF) ;;
     mingw) args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_TOOLCHAIN_FILE="$root/cmake/mingw-w64-x86_64.cmake") ;;
-    *) echo "unknown stage $stage (native, asan, tsan, mingw)"; exit 2 ;;
+    *) echo "unknown stage $stage (native, asan, tsan, mingw, valgrind)"; exit 2 ;;
   esac
   if ! build "$stage" "$dir" "${args[@]}"; then
     echo "== $stage: BUILD FAILED"

@@ -5,6 +5,7 @@
 #include "corio/runtime.h"
 #include "os.h"
 #include "sched.h"
+#include "vg.h"
 
 /* Unguarded stacks of one size are carved CHUNK_STACKS at a time from one
  * mapping; free slots are kept on a list and reused, and chunks are released
@@ -105,11 +106,14 @@ static int unguarded_alloc(corio__stack_t *s, size_t size) {
 
 int corio__stack_alloc(corio__stack_t *s, size_t size, int policy) {
   size = round_pages(size);
-  return policy == CORIO_STACK_UNGUARDED ? unguarded_alloc(s, size) : guarded_alloc(s, size);
+  int rc = policy == CORIO_STACK_UNGUARDED ? unguarded_alloc(s, size) : guarded_alloc(s, size);
+  if (rc == 0) s->vg_id = corio__vg_stack_register(s->lo, s->hi);
+  return rc;
 }
 
 void corio__stack_free(corio__stack_t *s) {
   if (!s->lo) return;
+  corio__vg_stack_deregister(s->vg_id);
   if (s->map) {
     corio__os_release(s->map, s->maplen);
   } else {

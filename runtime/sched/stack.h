@@ -13,6 +13,7 @@ typedef struct corio__stack {
   void *map;   /* what to release: NULL for a slot of an unguarded chunk */
   size_t maplen;
   size_t size; /* usable size */
+  unsigned vg_id; /* valgrind's name for the stack (vg.h) */
 } corio__stack_t;
 
 /* 0 or CORIO_ENOMEM / CORIO_EMAPLIMIT. */

@@ -600,6 +600,8 @@ static int eintr_main(void *arg) {
   corio_sleep(30 * MS);
   for (int i = 0; i < 3; i++) {
     CHECK_EQ(pthread_kill(e.thread, SIGUSR1), 0);
+    /* One at a time: signals sent while the reader has not run yet merge. */
+    wait_for(&signals_seen, i + 1);
     corio_sleep(10 * MS);
   }
   CHECK_EQ(atomic_load(&e.done), 0); /* still reading, not failed with EINTR */
