@@ -5,7 +5,7 @@ set style fill solid 0.85 border -1
 set grid ytics
 set key above horizontal
 set xtics rotate by 20 right font ",9"
-set multiplot title "corio (mingw-w64 build) under Wine: Wine's figures, not Windows', vs native corio and peers - 2026-11-26 06:53 UTC (labels: corio-wine / peer cost, below 1 = corio-wine better)"
+set multiplot title "corio (mingw-w64 build) under Wine: Wine's figures, not Windows', vs native corio and peers - 2026-11-26 07:58 UTC (labels: corio-wine / peer cost, below 1 = corio-wine better)"
 set origin 0,0.42
 set size 1,0.55
 set title "latency: median per scenario"
@@ -16,55 +16,55 @@ set xrange [-0.6:8.6]
 set xtics ("yield" 0, "channel" 1, "ready, other P" 2, "pipe, 1 P" 3, "pipe, 2 Ps" 4, "TCP" 5, "sleep 1 ms (overshoot)" 6, "deadline 1 ms (overshoot)" 7, "wake storm (all 10k)" 8)
 set boxwidth 0.144 absolute
 $lat_0 << EOD
--0.32 57 ""
-0.68 136 ""
-1.68 17700 ""
-2.68 588600 ""
-3.68 438100 ""
-4.68 168700 ""
-5.68 152800 ""
-6.68 426400 ""
-7.68 1.10098e+09 ""
+-0.32 55 ""
+0.68 131 ""
+1.68 16100 ""
+2.68 577100 ""
+3.68 410900 ""
+4.68 662600 ""
+5.68 91900 ""
+6.68 151500 ""
+7.68 2.77597e+09 ""
 EOD
 $lat_1 << EOD
--0.16 36 "1.58x"
-0.84 101 "1.35x"
-1.84 16309 "1.09x"
-2.84 2775 "212.11x"
-3.84 2874 "152.44x"
-4.84 10716 "15.74x"
-5.84 35784 "4.27x"
-6.84 29925 "14.25x"
-7.84 4.57212e+07 "24.08x"
+-0.16 36 "1.53x"
+0.84 98 "1.34x"
+1.84 17186 "0.94x"
+2.84 2654 "217.45x"
+3.84 2794 "147.07x"
+4.84 10425 "63.56x"
+5.84 24477 "3.75x"
+6.84 24568 "6.17x"
+7.84 4.48592e+07 "61.88x"
 EOD
 $lat_2 << EOD
-0 15 "3.80x"
-2 16229 "1.09x"
-3 1612 "365.14x"
-4 4957 "88.38x"
-5 9103 "18.53x"
-6 30536 "5.00x"
-7 29725 "14.34x"
-8 2.32941e+07 "47.26x"
+0 15 "3.67x"
+2 15894 "1.01x"
+3 1522 "379.17x"
+4 36114 "11.38x"
+5 8803 "75.27x"
+6 24567 "3.74x"
+7 25238 "6.00x"
+8 3.36886e+07 "82.40x"
 EOD
 $lat_3 << EOD
-3.16 1933 "304.50x"
-4.16 5488 "79.83x"
-5.16 9454 "17.84x"
-6.16 74762 "2.04x"
-7.16 78107 "5.46x"
-8.16 2.84824e+07 "38.65x"
+3.16 1893 "304.86x"
+4.16 36354 "11.30x"
+5.16 9404 "70.46x"
+6.16 73871 "1.24x"
+7.16 73781 "2.05x"
+8.16 3.75373e+07 "73.95x"
 EOD
 $lat_4 << EOD
-0.32 104 "0.55x"
-1.32 192 "0.71x"
-2.32 87721 "0.20x"
-3.32 3165 "185.97x"
-4.32 3105 "141.10x"
-5.32 10936 "15.43x"
-6.32 78969 "1.93x"
-7.32 81933 "5.20x"
-8.32 6.55421e+07 "16.80x"
+0.32 100 "0.55x"
+1.32 187 "0.70x"
+2.32 86564 "0.19x"
+3.32 3014 "191.47x"
+4.32 2954 "139.10x"
+5.32 10877 "60.92x"
+6.32 73600 "1.25x"
+7.32 74441 "2.04x"
+8.32 4.9311e+07 "56.30x"
 EOD
 set yrange [9.9:6.30957e+10]
 plot $lat_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio-wine", \
@@ -87,26 +87,26 @@ set xrange [-0.6:1.6]
 set xtics ("echo, 1 P" 0, "echo, 2 Ps" 1)
 set boxwidth 0.144 absolute
 $thr_0 << EOD
--0.32 8269 ""
-0.68 6999 ""
+-0.32 3566 ""
+0.68 8772 ""
 EOD
 $thr_1 << EOD
--0.16 67901 "8.21x"
-0.84 66296 "9.47x"
+-0.16 187700 "52.64x"
+0.84 176445 "20.11x"
 EOD
 $thr_2 << EOD
-0 168146 "20.33x"
-1 115239 "16.47x"
+0 208990 "58.61x"
+1 205565 "23.43x"
 EOD
 $thr_3 << EOD
-0.16 99631 "12.05x"
-1.16 93162 "13.31x"
+0.16 209797 "58.83x"
+1.16 202395 "23.07x"
 EOD
 $thr_4 << EOD
-0.32 149794 "18.12x"
-1.32 64720 "9.25x"
+0.32 170078 "47.69x"
+1.32 161858 "18.45x"
 EOD
-set yrange [0:218590]
+set yrange [0:272736]
 plot $thr_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio-wine", \
   $thr_1 using 1:2 with boxes fill solid 0.85 lc rgb "#7f7f7f" title "corio", \
   $thr_2 using 1:2 with boxes fill solid 0.85 lc rgb "#1f77b4" title "floor", \
@@ -127,18 +127,18 @@ set xrange [-0.6:1.6]
 set xtics ("parked on channel" 0, "parked on I/O" 1)
 set boxwidth 0.24 absolute
 $mem_0 << EOD
--0.266667 8579 ""
-0.733333 8562 ""
+-0.266667 4502 ""
+0.733333 4484 ""
 EOD
 $mem_1 << EOD
-0 8516 "1.01x"
-1 8476 "1.01x"
+0 4423 "1.02x"
+1 4382 "1.02x"
 EOD
 $mem_2 << EOD
-0.266667 2869 "2.99x"
-1.26667 2824 "3.03x"
+0.266667 2865 "1.57x"
+1.26667 2784 "1.61x"
 EOD
-set yrange [0:11152.7]
+set yrange [0:5852.6]
 plot $mem_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio-wine", \
   $mem_1 using 1:2 with boxes fill solid 0.85 lc rgb "#7f7f7f" title "corio", \
   $mem_2 using 1:2 with boxes fill solid 0.85 lc rgb "#9467bd" title "go", \

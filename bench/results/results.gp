@@ -5,7 +5,7 @@ set style fill solid 0.85 border -1
 set grid ytics
 set key above horizontal
 set xtics rotate by 20 right font ",9"
-set multiplot title "corio wakeup latency vs the raw floor, libuv and Go - 2026-11-26 06:53 UTC (labels: corio / peer cost, below 1 = corio better)"
+set multiplot title "corio wakeup latency vs the raw floor, libuv and Go - 2026-11-26 07:58 UTC (labels: corio / peer cost, below 1 = corio better)"
 set origin 0,0.42
 set size 1,0.55
 set title "latency: median per scenario"
@@ -17,43 +17,43 @@ set xtics ("yield" 0, "channel" 1, "ready, other P" 2, "pipe, 1 P" 3, "pipe, 2 P
 set boxwidth 0.18 absolute
 $lat_0 << EOD
 -0.3 36 ""
-0.7 101 ""
-1.7 16309 ""
-2.7 2775 ""
-3.7 2874 ""
-4.7 10716 ""
-5.7 35784 ""
-6.7 29925 ""
-7.7 4.57212e+07 ""
+0.7 98 ""
+1.7 17186 ""
+2.7 2654 ""
+3.7 2794 ""
+4.7 10425 ""
+5.7 24477 ""
+6.7 24568 ""
+7.7 4.48592e+07 ""
 EOD
 $lat_1 << EOD
 -0.1 15 "2.40x"
-1.9 16229 "1.00x"
-2.9 1612 "1.72x"
-3.9 4957 "0.58x"
-4.9 9103 "1.18x"
-5.9 30536 "1.17x"
-6.9 29725 "1.01x"
-7.9 2.32941e+07 "1.96x"
+1.9 15894 "1.08x"
+2.9 1522 "1.74x"
+3.9 36114 "0.08x"
+4.9 8803 "1.18x"
+5.9 24567 "1.00x"
+6.9 25238 "0.97x"
+7.9 3.36886e+07 "1.33x"
 EOD
 $lat_2 << EOD
-3.1 1933 "1.44x"
-4.1 5488 "0.52x"
-5.1 9454 "1.13x"
-6.1 74762 "0.48x"
-7.1 78107 "0.38x"
-8.1 2.84824e+07 "1.61x"
+3.1 1893 "1.40x"
+4.1 36354 "0.08x"
+5.1 9404 "1.11x"
+6.1 73871 "0.33x"
+7.1 73781 "0.33x"
+8.1 3.75373e+07 "1.20x"
 EOD
 $lat_3 << EOD
-0.3 104 "0.35x"
-1.3 192 "0.53x"
-2.3 87721 "0.19x"
-3.3 3165 "0.88x"
-4.3 3105 "0.93x"
-5.3 10936 "0.98x"
-6.3 78969 "0.45x"
-7.3 81933 "0.37x"
-8.3 6.55421e+07 "0.70x"
+0.3 100 "0.36x"
+1.3 187 "0.52x"
+2.3 86564 "0.20x"
+3.3 3014 "0.88x"
+4.3 2954 "0.95x"
+5.3 10877 "0.96x"
+6.3 73600 "0.33x"
+7.3 74441 "0.33x"
+8.3 4.9311e+07 "0.91x"
 EOD
 set yrange [9.9:6.30957e+08]
 plot $lat_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio", \
@@ -74,22 +74,22 @@ set xrange [-0.6:1.6]
 set xtics ("echo, 1 P" 0, "echo, 2 Ps" 1)
 set boxwidth 0.18 absolute
 $thr_0 << EOD
--0.3 67901 ""
-0.7 66296 ""
+-0.3 187700 ""
+0.7 176445 ""
 EOD
 $thr_1 << EOD
--0.1 168146 "2.48x"
-0.9 115239 "1.74x"
+-0.1 208990 "1.11x"
+0.9 205565 "1.17x"
 EOD
 $thr_2 << EOD
-0.1 99631 "1.47x"
-1.1 93162 "1.41x"
+0.1 209797 "1.12x"
+1.1 202395 "1.15x"
 EOD
 $thr_3 << EOD
-0.3 149794 "2.21x"
-1.3 64720 "0.98x"
+0.3 170078 "0.91x"
+1.3 161858 "0.92x"
 EOD
-set yrange [0:218590]
+set yrange [0:272736]
 plot $thr_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio", \
   $thr_1 using 1:2 with boxes fill solid 0.85 lc rgb "#7f7f7f" title "floor", \
   $thr_2 using 1:2 with boxes fill solid 0.85 lc rgb "#1f77b4" title "libuv", \
@@ -108,14 +108,14 @@ set xrange [-0.6:1.6]
 set xtics ("parked on channel" 0, "parked on I/O" 1)
 set boxwidth 0.36 absolute
 $mem_0 << EOD
--0.2 8516 ""
-0.8 8476 ""
+-0.2 4423 ""
+0.8 4382 ""
 EOD
 $mem_1 << EOD
-0.2 2869 "2.97x"
-1.2 2824 "3.00x"
+0.2 2865 "1.54x"
+1.2 2784 "1.57x"
 EOD
-set yrange [0:11070.8]
+set yrange [0:5749.9]
 plot $mem_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio", \
   $mem_1 using 1:2 with boxes fill solid 0.85 lc rgb "#2ca02c" title "go", \
   $mem_1 using 1:2:3 with labels rotate by 90 left offset 0,0.4 font ",8" notitle
