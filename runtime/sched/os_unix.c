@@ -4,6 +4,7 @@
 #include "corio/error.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
@@ -159,7 +160,10 @@ void corio__os_thread_setup(void) {
   /* 1 ns timer slack: a 1 ms poll overshoots by ~28 us instead of ~87 us. */
   prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
   size_t sz = 64 * 1024;
-  if (!altstack) {
+  stack_t cur;
+  /* An embedder's thread may have an alternate stack of its own: keep it. */
+  bool has_own = sigaltstack(NULL, &cur) == 0 && !(cur.ss_flags & SS_DISABLE);
+  if (!altstack && !has_own) {
     altstack = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (altstack == MAP_FAILED) {
       altstack = NULL;
