@@ -146,9 +146,7 @@ static void runnable_put(corio_g_t *g, bool next) {
   if (m && m->p) {
     corio__runqput(m->p, g, next);
   } else {
-    corio__lock(&corio__sched.lock);
-    corio__globrunqput(g);
-    corio__unlock(&corio__sched.lock);
+    corio__globrunqput_locking(g);
   }
   if (atomic_load_explicit(&corio__sched.state, memory_order_acquire) == RT_RUNNING)
     corio__wakep();
@@ -246,9 +244,7 @@ static void after_switch(corio__m_t *m) {
   case ACT_YIELD_GLOBAL:
   case ACT_REQUEUE:
     atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_release);
-    corio__lock(&corio__sched.lock);
-    corio__globrunqput(g);
-    corio__unlock(&corio__sched.lock);
+    corio__globrunqput_locking(g);
     if (action == ACT_REQUEUE) corio__wakep();
     break;
   case ACT_EXIT:

@@ -136,11 +136,19 @@ void corio__wakep(void);
 void corio__startm(corio__p_t *p, bool spinning);
 void corio__handoffp(corio__p_t *p);
 void corio__globrunqput(corio_g_t *g); /* sched.lock held */
+void corio__globrunqput_locking(corio_g_t *g); /* takes sched.lock itself */
 void corio__pidleput(corio__p_t *p);   /* sched.lock held */
 corio__p_t *corio__pidleget(void);     /* sched.lock held */
+corio__p_t *corio__pidleget_locking(void); /* takes sched.lock itself */
 void corio__acquirep(corio__m_t *m, corio__p_t *p);
 void corio__mlive_done(void);
 void corio__switch_out(corio__m_t *m, corio_g_t *g, int action, bool local_ok);
+void corio__setm(corio__m_t *m);
+void corio__execute(corio__m_t *m, corio_g_t *g);
+int corio__newproc(corio_fn_t fn, void *arg, size_t stack_size, corio_g_t **out);
+corio__m_t *corio__newm_m0(void);
+void corio__mloop(corio__m_t *m);
+void corio__wake_all_idle(void);
 
 /* runq.c */
 void corio__runqput(corio__p_t *p, corio_g_t *g, bool next);

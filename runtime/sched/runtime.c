@@ -8,11 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void corio__setm(corio__m_t *m);
-corio__m_t *corio__newm_m0(void);
-void corio__mloop(corio__m_t *m);
-void corio__wake_all_idle(void);
-int corio__newproc(corio_fn_t fn, void *arg, size_t stack_size, corio_g_t **out);
 
 static int procs_from_env(int *out) {
   const char *s = corio__os_getenv("CORIO_PROCS");

@@ -7,9 +7,6 @@
 #include "os.h"
 #include "proc.h"
 
-void corio__execute(corio__m_t *m, corio_g_t *g);
-void corio__setm(corio__m_t *m);
-
 /* ---- global queue and idle lists (sched.lock held) ---- */
 
 void corio__globrunqput(corio_g_t *g) {
@@ -46,6 +43,19 @@ void corio__pidleput(corio__p_t *p) {
   p->link = corio__sched.pidle;
   corio__sched.pidle = p;
   atomic_fetch_add_explicit(&corio__sched.npidle, 1, memory_order_release);
+}
+
+void corio__globrunqput_locking(corio_g_t *g) {
+  corio__lock(&corio__sched.lock);
+  corio__globrunqput(g);
+  corio__unlock(&corio__sched.lock);
+}
+
+corio__p_t *corio__pidleget_locking(void) {
+  corio__lock(&corio__sched.lock);
+  corio__p_t *p = corio__pidleget();
+  corio__unlock(&corio__sched.lock);
+  return p;
 }
 
 corio__p_t *corio__pidleget(void) {
@@ -247,9 +257,7 @@ static corio_g_t *take_polled(corio__m_t *m, corio__glist_t *l) {
     } else if (m->p) {
       corio__runqput(m->p, g, false);
     } else {
-      corio__lock(&corio__sched.lock);
-      corio__globrunqput(g);
-      corio__unlock(&corio__sched.lock);
+      corio__globrunqput_locking(g);
     }
     g = next;
   }
@@ -340,9 +348,7 @@ top:
   if (was_spinning) {
     for (int i = 0; i < corio__sched.nprocs; i++) {
       if (!corio__runqempty(&corio__sched.allp[i])) {
-        corio__lock(&corio__sched.lock);
-        corio__p_t *p2 = corio__pidleget();
-        corio__unlock(&corio__sched.lock);
+        corio__p_t *p2 = corio__pidleget_locking();
         if (p2) {
           corio__acquirep(m, p2);
           set_spinning(m, true);
@@ -370,9 +376,7 @@ top:
     corio__netpoll(delay, &l);
     atomic_store_explicit(&corio__sched.poll_until, 0, memory_order_release);
     atomic_store_explicit(&corio__sched.lastpoll, corio__nanotime(), memory_order_release);
-    corio__lock(&corio__sched.lock);
-    corio__p_t *p2 = corio__pidleget();
-    corio__unlock(&corio__sched.lock);
+    corio__p_t *p2 = corio__pidleget_locking();
     if (p2) corio__acquirep(m, p2);
     if (l.head && (g = take_polled(m, &l))) return g;
     if (p2) goto top;

@@ -39,9 +39,7 @@ int corio_syscall_exit(void) {
     return 0;
   }
   /* sysmon handed our P to another M. Try an idle one. */
-  corio__lock(&corio__sched.lock);
-  corio__p_t *p2 = corio__pidleget();
-  corio__unlock(&corio__sched.lock);
+  corio__p_t *p2 = corio__pidleget_locking();
   if (p2) {
     corio__acquirep(m, p2);
     atomic_store_explicit(&g->status, G_RUNNING, memory_order_relaxed);

@@ -53,14 +53,7 @@ static void poll_if_stale(int64_t now) {
     return;
   corio__glist_t l = {0};
   corio__netpoll(0, &l);
-  if (l.head) {
-    corio_g_t *g = l.head;
-    while (g) {
-      corio_g_t *next = g->schedlink;
-      corio__ready(g); /* no P here: goes to the global queue and wakes an M */
-      g = next;
-    }
-  }
+  corio__inject_glist(&l); /* no P here: to the global queue, and an M is woken */
 }
 
 static void sysmon(void *arg) {
