@@ -15,7 +15,11 @@ static atomic_llong yield_b_turns;
 
 static void yielder(void *arg) {
   while (!atomic_load_explicit(&yield_stop, memory_order_relaxed)) {
-    atomic_fetch_add_explicit(&yield_b_turns, 1, memory_order_relaxed);
+    /* Only B writes the counter: a load and a store, like the floor's plain
+     * increment, not a locked read-modify-write the floor does not pay. */
+    atomic_store_explicit(&yield_b_turns,
+                          atomic_load_explicit(&yield_b_turns, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
     corio_yield();
   }
 }

@@ -14,12 +14,15 @@ func yieldRT(o *opts) {
 	warm, n := pick(o, pSmallWarm), pick(o, pYieldSamples)
 	s := newSamples(n)
 	var stop int32
-	var turns int64
+	turns := int64(-1) // published by B when it stops
 	go func() {
+		// A plain counter, like the floor's and corio's, not a locked add.
+		var t int64
 		for atomic.LoadInt32(&stop) == 0 {
-			atomic.AddInt64(&turns, 1)
+			t++
 			runtime.Gosched()
 		}
+		atomic.StoreInt64(&turns, t)
 	}()
 	for i := -warm; i < n; i++ {
 		t0 := now()
@@ -33,7 +36,9 @@ func yieldRT(o *opts) {
 		}
 	}
 	atomic.StoreInt32(&stop, 1)
-	runtime.Gosched()
+	for atomic.LoadInt64(&turns) < 0 {
+		runtime.Gosched()
+	}
 	if atomic.LoadInt64(&turns) < int64((warm+n)*pBatch-1) {
 		die("yield_rt: B ran %d times for %d yields", turns, (warm+n)*pBatch)
 	}

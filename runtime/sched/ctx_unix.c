@@ -5,7 +5,7 @@
 
 void corio__ctx_trampoline(void);
 
-void corio__ctx_make(corio__ctx_t *ctx, void *lo, void *hi, void (*entry)(void *), void *arg) {
+void corio__ctx_make(corio__ctx_t *ctx, void *lo, void *hi, corio__ctx_entry_t entry, void *arg) {
   (void)lo;
   uintptr_t top = (uintptr_t)hi & ~(uintptr_t)15;
   /* The return slot sits at top-24 so that rsp is 16-byte aligned after the

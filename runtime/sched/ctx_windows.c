@@ -68,7 +68,7 @@ static uintptr_t deallocation_stack(uintptr_t lo, uintptr_t top) {
   return guard_bottom(lo);
 }
 
-void corio__ctx_make(corio__ctx_t *ctx, void *lo, void *hi, void (*entry)(void *), void *arg) {
+void corio__ctx_make(corio__ctx_t *ctx, void *lo, void *hi, corio__ctx_entry_t entry, void *arg) {
   uintptr_t top = (uintptr_t)hi & ~(uintptr_t)15;
   uintptr_t dealloc = deallocation_stack((uintptr_t)lo, top);
   /* The return slot sits at top-24, so rsp is 16-byte aligned after the ret

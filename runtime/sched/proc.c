@@ -9,6 +9,7 @@
 #include "netpoll.h"
 #include "os.h"
 #include "proc.h"
+#include "runq.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,17 +17,17 @@
 
 corio__sched_t corio__sched;
 
-static _Thread_local corio__m_t *tls_m;
+_Thread_local corio__m_t *corio__tls_m CORIO__TLS_MODEL;
 
 __attribute__((noinline)) corio__m_t *corio__getm(void) {
   /* Keep the compiler from caching the TLS address across a switch. */
   corio__m_t *m;
   __asm__ volatile("" ::: "memory");
-  m = tls_m;
+  m = corio__tls_m;
   return m;
 }
 
-void corio__setm(corio__m_t *m) { tls_m = m; }
+void corio__setm(corio__m_t *m) { corio__tls_m = m; }
 
 __attribute__((noinline)) corio_g_t *corio__getg(void) {
   corio__m_t *m = corio__getm();
@@ -46,7 +47,7 @@ _Noreturn void corio__throw(const char *msg) {
 
 /* ---- G allocation ---- */
 
-static void gentry(void *arg);
+static void gentry(void *arg, void *pass);
 
 static void allg_add(corio_g_t *g) {
   corio__lock(&corio__sched.allg_lock);
@@ -176,7 +177,7 @@ static void after_switch(corio__m_t *m);
 /* Pick the next G without going through the scheduler loop: only from the
  * local queue, and only when the loop has nothing more urgent to do (a due
  * timer, the periodic look at the global queue, shutdown). */
-static corio_g_t *pick_local(corio__m_t *m) {
+__attribute__((always_inline)) static inline corio_g_t *pick_local(corio__m_t *m) {
   corio__p_t *p = m->p;
   if (!p || atomic_load_explicit(&corio__sched.stopping, memory_order_relaxed)) return NULL;
   if (p->schedtick % 61 == 0 && atomic_load_explicit(&corio__sched.runqsize, memory_order_relaxed))
@@ -188,7 +189,10 @@ static corio_g_t *pick_local(corio__m_t *m) {
   return g;
 }
 
-void corio__switch_out(corio__m_t *m, corio_g_t *g, int action, bool local_ok) {
+/* Inline into yield and park, the hot callers: one call level less on the
+ * path of every switch. */
+__attribute__((always_inline)) static inline void switch_out(corio__m_t *m, corio_g_t *g,
+                                                             int action, bool local_ok) {
   m->prevg = g;
   m->action = action;
   corio_g_t *next = local_ok ? pick_local(m) : NULL;
@@ -198,13 +202,22 @@ void corio__switch_out(corio__m_t *m, corio_g_t *g, int action, bool local_ok) {
     m->curg = next;
     next->m = m;
     atomic_store_explicit(&next->status, G_RUNNING, memory_order_relaxed);
-    corio__switch(&g->ctx, &g->san, &next->ctx, &next->san, dies);
+    m = corio__switch(&g->ctx, &g->san, &next->ctx, &next->san, dies, m);
   } else {
     m->curg = NULL;
-    corio__switch(&g->ctx, &g->san, &m->g0ctx, &m->g0san, dies);
+    m = corio__switch(&g->ctx, &g->san, &m->g0ctx, &m->g0san, dies, m);
   }
-  /* Resumed, maybe on another M. */
-  after_switch(corio__getm());
+  /* Resumed, maybe on another M: m is the one that switched back to g. The
+   * yield ping-pong's requeue is done here, the rest out of line. */
+  if (m->action == ACT_YIELD_LOCAL) {
+    corio_g_t *prev = m->prevg;
+    m->action = ACT_NONE;
+    m->prevg = NULL;
+    atomic_store_explicit(&prev->status, G_RUNNABLE, memory_order_release);
+    corio__runqput_back(m->p, prev);
+  } else if (m->action != ACT_NONE) {
+    after_switch(m);
+  }
 }
 
 /* Run a G from the scheduler loop (g0). Returns when the M is back on g0. */
@@ -214,7 +227,7 @@ void corio__execute(corio__m_t *m, corio_g_t *g) {
   m->p->schedtick++;
   atomic_store_explicit(&g->status, G_RUNNING, memory_order_relaxed);
   m->action = ACT_NONE;
-  corio__switch(&m->g0ctx, &m->g0san, &g->ctx, &g->san, false);
+  corio__switch(&m->g0ctx, &m->g0san, &g->ctx, &g->san, false, m);
   after_switch(m);
 }
 
@@ -256,10 +269,14 @@ static void after_switch(corio__m_t *m) {
   }
 }
 
-static void gentry(void *arg) {
+void corio__switch_out(corio__m_t *m, corio_g_t *g, int action, bool local_ok) {
+  switch_out(m, g, action, local_ok);
+}
+
+static void gentry(void *arg, void *pass) {
   corio_g_t *g = arg;
   corio__switch_finish(&g->san);
-  after_switch(corio__getm());
+  after_switch(pass);
   g->fn(g->arg);
   corio__m_t *m = corio__getm();
   corio__switch_out(m, m->curg, ACT_EXIT, true);
@@ -275,7 +292,7 @@ void corio__park(corio_unlock_fn_t unlock, void *arg, const char *reason) {
   g->waitreason = reason;
   m->unlockf = unlock;
   m->unlockarg = arg;
-  corio__switch_out(m, g, ACT_PARK, true);
+  switch_out(m, g, ACT_PARK, true);
 }
 
 int corio_park(corio_unlock_fn_t unlock, void *arg, const char *reason) {
@@ -301,9 +318,9 @@ void corio_ready(corio_g_t *g) {
 }
 
 int corio_yield(void) {
-  corio__m_t *m = corio__getm();
+  corio__m_t *m = corio__getm_entry();
   if (!m || !m->curg) return CORIO_ENOTCORO;
-  corio__switch_out(m, m->curg, ACT_YIELD_GLOBAL, true);
+  switch_out(m, m->curg, ACT_YIELD_GLOBAL, true);
   return 0;
 }
 

@@ -129,7 +129,23 @@ typedef struct corio__sched {
 
 extern corio__sched_t corio__sched;
 
+/* The M running the caller. Out of line, so that the compiler cannot keep a
+ * thread-local address across a switch: a coroutine can resume on another
+ * thread. */
 corio__m_t *corio__getm(void);
+
+/* The same, inline, for the hottest entry points only: a function may use it
+ * once, before its first switch, and must take the M after a switch from the
+ * switch's return value (see corio__switch). */
+#if defined(__ELF__)
+/* Initial-exec: one %fs-relative load, not a __tls_get_addr call (the
+ * variable lives in the static TLS block, also in the shared library). */
+#define CORIO__TLS_MODEL __attribute__((tls_model("initial-exec")))
+#else
+#define CORIO__TLS_MODEL
+#endif
+extern _Thread_local corio__m_t *corio__tls_m CORIO__TLS_MODEL;
+static inline corio__m_t *corio__getm_entry(void) { return corio__tls_m; }
 
 /* proc.c */
 void corio__wakep(void);
@@ -150,9 +166,7 @@ corio__m_t *corio__newm_m0(void);
 void corio__mloop(corio__m_t *m);
 void corio__wake_all_idle(void);
 
-/* runq.c */
-void corio__runqput(corio__p_t *p, corio_g_t *g, bool next);
-corio_g_t *corio__runqget(corio__p_t *p);
+/* runq.c (the owner's put and get are inline, in runq.h) */
 corio_g_t *corio__runqsteal(corio__p_t *p, corio__p_t *p2, bool steal_next);
 bool corio__runqempty(corio__p_t *p);
 
@@ -161,10 +175,27 @@ int64_t corio__run_timers(corio__p_t *p, int64_t now); /* returns next when, 0 n
 int64_t corio__timers_earliest(void);
 void corio__timers_free(corio__p_t *p);
 
-/* switch.c: a context switch with sanitizer bookkeeping. */
-void corio__switch(corio__ctx_t *from, corio__san_t *fsan, corio__ctx_t *to, corio__san_t *tsan,
-                   bool from_dies);
+/* switch.c: the sanitizers' part of a context switch. */
+void corio__san_switch_start(corio__san_t *fsan, corio__san_t *tsan, bool from_dies);
 void corio__switch_finish(corio__san_t *san);
+
+/* Switch from one context to another, telling the sanitizers. m is the M doing
+ * the switch; the return value is the M of whoever switched back (a coroutine
+ * can resume on another thread), so no TLS read is needed after a switch. */
+static inline corio__m_t *corio__switch(corio__ctx_t *from, corio__san_t *fsan, corio__ctx_t *to,
+                                        corio__san_t *tsan, bool from_dies, corio__m_t *m) {
+#if defined(CORIO_ASAN) || defined(CORIO_TSAN)
+  corio__san_switch_start(fsan, tsan, from_dies);
+  m = corio__ctx_switch(from, to, m);
+  corio__switch_finish(fsan);
+  return m;
+#else
+  (void)fsan;
+  (void)tsan;
+  (void)from_dies;
+  return corio__ctx_switch(from, to, m);
+#endif
+}
 void corio__san_g_init(corio_g_t *g);
 void corio__san_g_fini(corio_g_t *g);
 void corio__san_m_init(corio__m_t *m);

@@ -4,23 +4,16 @@
  * slice, which makes ping-pong between two coroutines cheap). An overflowing
  * ring moves half of its Gs to the global queue. */
 #include "proc.h"
-
-static corio_g_t *slot_load(corio__p_t *p, uint32_t i) {
-  return atomic_load_explicit(&p->runq[i % RUNQ_SIZE], memory_order_relaxed);
-}
-
-static void slot_store(corio__p_t *p, uint32_t i, corio_g_t *g) {
-  atomic_store_explicit(&p->runq[i % RUNQ_SIZE], g, memory_order_relaxed);
-}
+#include "runq.h"
 
 /* Move half of the local ring plus g to the global queue. False when a thief
  * raced us; the caller retries the fast path. */
-static bool runqput_slow(corio__p_t *p, corio_g_t *g, uint32_t h, uint32_t t) {
+bool corio__runqput_slow(corio__p_t *p, corio_g_t *g, uint32_t h, uint32_t t) {
   enum { HALF = RUNQ_SIZE / 2 };
   corio_g_t *batch[HALF + 1];
   uint32_t n = (t - h) / 2;
   if (n != HALF) corio__throw("runqput_slow: queue is not full");
-  for (uint32_t i = 0; i < n; i++) batch[i] = slot_load(p, h + i);
+  for (uint32_t i = 0; i < n; i++) batch[i] = corio__runq_slot_load(p, h + i);
   if (!atomic_compare_exchange_strong_explicit(&p->runqhead, &h, h + n, memory_order_release,
                                                memory_order_relaxed))
     return false;
@@ -31,40 +24,6 @@ static bool runqput_slow(corio__p_t *p, corio_g_t *g, uint32_t h, uint32_t t) {
   for (uint32_t i = 0; i <= n; i++) corio__globrunqput(batch[i]);
   corio__unlock(&corio__sched.lock);
   return true;
-}
-
-void corio__runqput(corio__p_t *p, corio_g_t *g, bool next) {
-  if (next) {
-    g = atomic_exchange_explicit(&p->runnext, g, memory_order_acq_rel);
-    if (!g) return;
-  }
-  for (;;) {
-    uint32_t h = atomic_load_explicit(&p->runqhead, memory_order_acquire);
-    uint32_t t = atomic_load_explicit(&p->runqtail, memory_order_relaxed);
-    if (t - h < RUNQ_SIZE) {
-      slot_store(p, t, g);
-      /* Release: a thief that sees the new tail sees the slot. */
-      atomic_store_explicit(&p->runqtail, t + 1, memory_order_release);
-      return;
-    }
-    if (runqput_slow(p, g, h, t)) return;
-  }
-}
-
-corio_g_t *corio__runqget(corio__p_t *p) {
-  corio_g_t *next = atomic_load_explicit(&p->runnext, memory_order_relaxed);
-  if (next && atomic_compare_exchange_strong_explicit(&p->runnext, &next, NULL,
-                                                      memory_order_acquire, memory_order_relaxed))
-    return next;
-  for (;;) {
-    uint32_t h = atomic_load_explicit(&p->runqhead, memory_order_acquire);
-    uint32_t t = atomic_load_explicit(&p->runqtail, memory_order_relaxed);
-    if (t == h) return NULL;
-    corio_g_t *g = slot_load(p, h);
-    if (atomic_compare_exchange_weak_explicit(&p->runqhead, &h, h + 1, memory_order_release,
-                                              memory_order_relaxed))
-      return g;
-  }
 }
 
 bool corio__runqempty(corio__p_t *p) {
@@ -90,11 +49,11 @@ static uint32_t runqgrab(corio__p_t *p2, corio__p_t *p, uint32_t dst, bool steal
       if (!atomic_compare_exchange_strong_explicit(&p2->runnext, &next, NULL,
                                                    memory_order_acq_rel, memory_order_relaxed))
         continue;
-      slot_store(p, dst, next);
+      corio__runq_slot_store(p, dst, next);
       return 1;
     }
     if (n > RUNQ_SIZE / 2) continue; /* read h and t inconsistently; retry */
-    for (uint32_t i = 0; i < n; i++) slot_store(p, dst + i, slot_load(p2, h + i));
+    for (uint32_t i = 0; i < n; i++) corio__runq_slot_store(p, dst + i, corio__runq_slot_load(p2, h + i));
     if (atomic_compare_exchange_weak_explicit(&p2->runqhead, &h, h + n, memory_order_acq_rel,
                                               memory_order_relaxed))
       return n;
@@ -106,7 +65,7 @@ corio_g_t *corio__runqsteal(corio__p_t *p, corio__p_t *p2, bool steal_next) {
   uint32_t n = runqgrab(p2, p, t, steal_next);
   if (n == 0) return NULL;
   n--;
-  corio_g_t *g = slot_load(p, t + n);
+  corio_g_t *g = corio__runq_slot_load(p, t + n);
   if (n == 0) return g;
   uint32_t h = atomic_load_explicit(&p->runqhead, memory_order_acquire);
   if (t - h + n >= RUNQ_SIZE) corio__throw("runqsteal: runq overflow");

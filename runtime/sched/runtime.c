@@ -50,6 +50,7 @@ int corio_init(const corio_config_t *cfg) {
   corio__alloc_set(cfg->allocator);
   s->stack_size = cfg->stack_size ? cfg->stack_size : CORIO_DEFAULT_STACK;
   s->stack_policy = cfg->stack_policy;
+  corio__ctx_fp_env = cfg->fp_env_per_coroutine ? 1 : 0;
   s->nprocs = procs;
   s->allp = corio__calloc((size_t)procs, sizeof *s->allp);
   if (!s->allp) {

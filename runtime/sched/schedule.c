@@ -6,6 +6,7 @@
 #include "netpoll.h"
 #include "os.h"
 #include "proc.h"
+#include "runq.h"
 
 /* ---- global queue and idle lists (sched.lock held) ---- */
 

@@ -1,4 +1,4 @@
-/* Every stack switch goes through here so that the sanitizers know about it:
+/* Every stack switch goes through corio__switch (proc.h) and here so that the sanitizers know about it:
  * ASan must learn the new stack's bounds (or it reports false stack overflows
  * and use-after-returns), TSan must switch its fiber (or it mixes the shadow
  * state of coroutines that share a thread). */
@@ -12,8 +12,9 @@
 #include <sanitizer/tsan_interface.h>
 #endif
 
-void corio__switch(corio__ctx_t *from, corio__san_t *fsan, corio__ctx_t *to, corio__san_t *tsan,
-                   bool from_dies) {
+unsigned char corio__ctx_fp_env;
+
+void corio__san_switch_start(corio__san_t *fsan, corio__san_t *tsan, bool from_dies) {
 #ifdef CORIO_ASAN
   /* A dying context passes NULL so ASan frees its fake stack. */
   __sanitizer_start_switch_fiber(from_dies ? NULL : &fsan->fake_stack, tsan->bottom, tsan->size);
@@ -21,10 +22,9 @@ void corio__switch(corio__ctx_t *from, corio__san_t *fsan, corio__ctx_t *to, cor
 #ifdef CORIO_TSAN
   __tsan_switch_to_fiber(tsan->tsan_fiber, 0);
 #endif
+  (void)fsan;
   (void)from_dies;
   (void)tsan;
-  corio__ctx_switch(from, to);
-  corio__switch_finish(fsan);
 }
 
 void corio__switch_finish(corio__san_t *san) {

@@ -43,23 +43,23 @@ static volatile int turn; /* who ran last: 0 main, 1 a, 2 b */
 static volatile int errors;
 
 /* a and b hand control around in a ring main -> a -> b -> main. */
-static void ping(void *arg) {
+static void ping(void *arg, void *pass) {
   (void)arg;
   for (int i = 0; i < ROUNDS; i++) {
     if (turn != 0) errors++;
     turn = 1;
-    corio__ctx_switch(&ctx_a, &ctx_b);
+    corio__ctx_switch(&ctx_a, &ctx_b, NULL);
   }
-  for (;;) corio__ctx_switch(&ctx_a, &main_ctx);
+  for (;;) corio__ctx_switch(&ctx_a, &main_ctx, NULL);
 }
 
-static void pong(void *arg) {
+static void pong(void *arg, void *pass) {
   int *count = arg;
   for (;;) {
     if (turn != 1) errors++;
     turn = 2;
     ++*count;
-    corio__ctx_switch(&ctx_b, &main_ctx);
+    corio__ctx_switch(&ctx_b, &main_ctx, NULL);
   }
 }
 
@@ -72,7 +72,7 @@ Test(ctx_windows, ping_pong_between_two_stacks) {
   corio__ctx_make(&ctx_b, sb.lo, sb.hi, pong, &count);
   for (int i = 0; i < ROUNDS; i++) {
     turn = 0;
-    corio__ctx_switch(&main_ctx, &ctx_a);
+    corio__ctx_switch(&main_ctx, &ctx_a, NULL);
     cr_assert_eq(turn, 2);
     cr_assert_eq(count, i + 1);
   }
@@ -167,12 +167,12 @@ static void fill(regs_t *r, uint8_t seed, uint32_t mxcsr, uint16_t fcw) {
   r->fcw = fcw;
 }
 
-static void regs_co(void *arg) {
+static void regs_co(void *arg, void *pass) {
   (void)arg;
   /* Round toward zero and single precision here, nearest and double precision
    * on the main side: each side must get its own modes back. */
   regs_switch(&ctx_regs, &main_ctx, &in_co, &out_co);
-  for (;;) corio__ctx_switch(&ctx_regs, &main_ctx);
+  for (;;) corio__ctx_switch(&ctx_regs, &main_ctx, NULL);
 }
 
 static void check_regs(const regs_t *want, const regs_t *got, const char *side) {
@@ -187,6 +187,7 @@ static void check_regs(const regs_t *want, const regs_t *got, const char *side) 
 Test(ctx_windows, callee_saved_registers_survive_switches) {
   corio__stack_t s;
   new_stack(&s);
+  corio__ctx_fp_env = 1; /* the control words too (corio_config_t.fp_env_per_coroutine) */
   fill(&in_main, 0x11, 0x1F80, 0x027F);
   fill(&in_co, 0xA5, 0x7F80, 0x007F);
   corio__ctx_make(&ctx_regs, s.lo, s.hi, regs_co, NULL);
@@ -198,6 +199,7 @@ Test(ctx_windows, callee_saved_registers_survive_switches) {
   regs_switch(&main_ctx, &ctx_regs, &in_main, &out_main);
   check_regs(&in_co, &out_co, "coroutine");
   check_regs(&in_main, &out_main, "main, second round");
+  corio__ctx_fp_env = 0;
   corio__stack_free(&s);
 }
 
@@ -208,8 +210,8 @@ static uint32_t entry_mxcsr;
 static uint16_t entry_fcw;
 static corio__ctx_t ctx_probe;
 
-void probe_entry(void *arg);
-void probe_body(void *arg);
+void probe_entry(void *arg, void *pass);
+void probe_body(void *arg, void *pass);
 /* Records rsp as entry(arg) finds it, then runs probe_body. */
 __asm__(".text\n"
         ".globl probe_entry\n"
@@ -218,17 +220,19 @@ __asm__(".text\n"
         "  movq %rsp, entry_rsp(%rip)\n"
         "  jmp probe_body\n");
 
-void probe_body(void *arg) {
+void probe_body(void *arg, void *pass) {
   (void)arg;
   __asm__ volatile("stmxcsr %0\n\tfnstcw %1" : "=m"(entry_mxcsr), "=m"(entry_fcw));
-  for (;;) corio__ctx_switch(&ctx_probe, &main_ctx);
+  for (;;) corio__ctx_switch(&ctx_probe, &main_ctx, NULL);
 }
 
 Test(ctx_windows, entry_gets_aligned_stack_shadow_space_and_default_fp_modes) {
   corio__stack_t s;
   new_stack(&s);
+  corio__ctx_fp_env = 1; /* a new context starts with the default modes */
   corio__ctx_make(&ctx_probe, s.lo, s.hi, probe_entry, NULL);
-  corio__ctx_switch(&main_ctx, &ctx_probe);
+  corio__ctx_switch(&main_ctx, &ctx_probe, NULL);
+  corio__ctx_fp_env = 0;
   /* After a call rsp is 8 mod 16 (the return address), and the 32 bytes above
    * the return address are the callee's shadow space. */
   cr_assert_eq(entry_rsp % 16, 8);
@@ -244,19 +248,19 @@ Test(ctx_windows, entry_gets_aligned_stack_shadow_space_and_default_fp_modes) {
 static teb_stack_t teb_in_a, teb_in_b, teb_in_a_again;
 static corio__ctx_t ctx_ta, ctx_tb;
 
-static void teb_a(void *arg) {
+static void teb_a(void *arg, void *pass) {
   (void)arg;
   teb_in_a = teb_stack();
-  corio__ctx_switch(&ctx_ta, &ctx_tb);
+  corio__ctx_switch(&ctx_ta, &ctx_tb, NULL);
   teb_in_a_again = teb_stack();
-  for (;;) corio__ctx_switch(&ctx_ta, &main_ctx);
+  for (;;) corio__ctx_switch(&ctx_ta, &main_ctx, NULL);
 }
 
-static void teb_b(void *arg) {
+static void teb_b(void *arg, void *pass) {
   (void)arg;
   teb_in_b = teb_stack();
-  corio__ctx_switch(&ctx_tb, &ctx_ta);
-  for (;;) corio__ctx_switch(&ctx_tb, &main_ctx);
+  corio__ctx_switch(&ctx_tb, &ctx_ta, NULL);
+  for (;;) corio__ctx_switch(&ctx_tb, &main_ctx, NULL);
 }
 
 static void check_teb(teb_stack_t t, const corio__stack_t *s, const char *who) {
@@ -283,7 +287,7 @@ Test(ctx_windows, teb_stack_fields_follow_the_stack) {
   teb_stack_t before = teb_stack();
   corio__ctx_make(&ctx_ta, sa.lo, sa.hi, teb_a, NULL);
   corio__ctx_make(&ctx_tb, sb.lo, sb.hi, teb_b, NULL);
-  corio__ctx_switch(&main_ctx, &ctx_ta); /* main -> a -> b -> a -> main */
+  corio__ctx_switch(&main_ctx, &ctx_ta, NULL); /* main -> a -> b -> a -> main */
   teb_stack_t after = teb_stack();
   check_teb(teb_in_a, &sa, "a");
   check_teb(teb_in_b, &sb, "b");
@@ -304,18 +308,18 @@ Test(ctx_windows, teb_stack_fields_follow_the_stack) {
  * not stack space for it. */
 static corio__ctx_t ctx_tr;
 
-static void teb_report(void *arg) {
+static void teb_report(void *arg, void *pass) {
   teb_stack_t *out = arg;
   for (;;) {
     *out = teb_stack();
-    corio__ctx_switch(&ctx_tr, &main_ctx);
+    corio__ctx_switch(&ctx_tr, &main_ctx, NULL);
   }
 }
 
 static teb_stack_t teb_on(const corio__stack_t *s) {
   teb_stack_t t;
   corio__ctx_make(&ctx_tr, s->lo, s->hi, teb_report, &t);
-  corio__ctx_switch(&main_ctx, &ctx_tr);
+  corio__ctx_switch(&main_ctx, &ctx_tr, NULL);
   return t;
 }
 
@@ -424,7 +428,7 @@ __asm__(".text\n"
 
 static void raise_test_exception(void) { RaiseException(TEST_SEH_CODE, 0, 0, NULL); }
 
-static void seh_co(void *arg) {
+static void seh_co(void *arg, void *pass) {
   (void)arg;
   seh_guarded_call(raise_test_exception);
   /* IsBadReadPtr catches the access violation of its probe inside the system
@@ -433,13 +437,13 @@ static void seh_co(void *arg) {
   seh_bad_null = IsBadReadPtr(NULL, 1);
   seh_bad_valid = IsBadReadPtr(&valid, sizeof valid);
   walk_stack();
-  for (;;) corio__ctx_switch(&ctx_seh, &main_ctx);
+  for (;;) corio__ctx_switch(&ctx_seh, &main_ctx, NULL);
 }
 
 Test(ctx_windows, seh_works_on_a_coroutine_stack) {
   new_stack(&seh_stack);
   corio__ctx_make(&ctx_seh, seh_stack.lo, seh_stack.hi, seh_co, NULL);
-  corio__ctx_switch(&main_ctx, &ctx_seh);
+  corio__ctx_switch(&main_ctx, &ctx_seh, NULL);
   cr_assert_eq(seh_handled, 1, "the frame handler on the coroutine stack ran once");
   cr_assert_eq(seh_bad_null, 1, "IsBadReadPtr(NULL, 1)");
   cr_assert_eq(seh_bad_valid, 0, "IsBadReadPtr(valid)");
@@ -460,10 +464,10 @@ static LONG WINAPI exit_42_on_test_exception(EXCEPTION_POINTERS *ep) {
   return EXCEPTION_CONTINUE_SEARCH;
 }
 
-static void raise_co(void *arg) {
+static void raise_co(void *arg, void *pass) {
   (void)arg;
   RaiseException(TEST_EXCEPTION, 0, 0, NULL);
-  for (;;) corio__ctx_switch(&ctx_crash, &main_ctx);
+  for (;;) corio__ctx_switch(&ctx_crash, &main_ctx, NULL);
 }
 
 /* An exception nothing on the coroutine handles reaches the process's
@@ -473,7 +477,7 @@ Test(ctx_windows, unhandled_exception_reaches_the_top_level_filter, .exit_code =
   new_stack(&s);
   SetUnhandledExceptionFilter(exit_42_on_test_exception);
   corio__ctx_make(&ctx_crash, s.lo, s.hi, raise_co, NULL);
-  corio__ctx_switch(&main_ctx, &ctx_crash);
+  corio__ctx_switch(&main_ctx, &ctx_crash, NULL);
   cr_assert_fail("the exception was ignored");
 }
 
@@ -484,10 +488,10 @@ static int recurse(volatile char *prev, int depth) {
   return recurse(buf, depth + 1) + buf[0];
 }
 
-static void overflow_co(void *arg) {
+static void overflow_co(void *arg, void *pass) {
   (void)arg;
   recurse(NULL, 0);
-  for (;;) corio__ctx_switch(&ctx_crash, &main_ctx);
+  for (;;) corio__ctx_switch(&ctx_crash, &main_ctx, NULL);
 }
 
 /* The guard page below a coroutine stack turns an overflow into
@@ -498,6 +502,6 @@ Test(ctx_windows, stack_overflow_is_reported_as_a_crash, .signal = SIGSEGV) {
   corio__stack_t s;
   new_stack(&s);
   corio__ctx_make(&ctx_crash, s.lo, s.hi, overflow_co, NULL);
-  corio__ctx_switch(&main_ctx, &ctx_crash);
+  corio__ctx_switch(&main_ctx, &ctx_crash, NULL);
   cr_assert_fail("recursion without end returned");
 }

@@ -1,6 +1,7 @@
 /* Scheduler behaviour: life cycle, spawn, yield, park/ready, sleep, timers,
  * syscall handoff, foreign threads, shutdown, bad input. */
 #include <criterion/criterion.h>
+#include <fenv.h>
 #include <stdatomic.h>
 #include <signal.h>
 #include <string.h>
@@ -245,6 +246,79 @@ Test(sched, yield_alternates_on_one_p) {
   atomic_store(&order_n, 0);
   cr_assert_eq(corio_test_run(1, yield_pingpong_main, NULL), 0);
   for (int i = 1; i < 8; i++) cr_assert_neq(order[i], order[i - 1], "position %d", i);
+}
+
+/* With fp_env_per_coroutine, the rounding mode (MXCSR and the x87 control
+ * word) is saved like a callee-saved register: each coroutine keeps its own
+ * across switches, on one P and when it moves between Ms. The switch skips
+ * loading the control words when they are equal, so both the equal and the
+ * differing case are exercised. */
+static atomic_int fp_errors;
+
+static void fp_keeper(void *arg) {
+  int mode = (int)(intptr_t)arg;
+  if (fesetround(mode) != 0) atomic_fetch_add(&fp_errors, 1);
+  for (int i = 0; i < 2000; i++) {
+    corio_yield();
+    volatile double one = 1.0, three = 3.0;
+    double third = one / three;
+    if (fegetround() != mode) atomic_fetch_add(&fp_errors, 1);
+    /* 1/3 rounds differently upward and downward: the SSE unit really uses it. */
+    if (mode == FE_UPWARD && !(third * 3.0 >= 1.0)) atomic_fetch_add(&fp_errors, 1);
+    if (mode == FE_DOWNWARD && !(third * 3.0 <= 1.0)) atomic_fetch_add(&fp_errors, 1);
+  }
+}
+
+static int fp_modes_main(void *arg) {
+  (void)arg;
+  static const int modes[] = {FE_UPWARD, FE_DOWNWARD, FE_TONEAREST, FE_TOWARDZERO, FE_TONEAREST};
+  for (int r = 0; r < 4; r++)
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+      corio_spawn(fp_keeper, (void *)(intptr_t)modes[i]);
+  for (int i = 0; i < 4000; i++) {
+    corio_yield();
+    if (fegetround() != FE_TONEAREST) atomic_fetch_add(&fp_errors, 1);
+  }
+  return 0;
+}
+
+Test(sched, fp_env_per_coroutine_keeps_each_rounding_mode) {
+  for (int procs = 1; procs <= 2; procs++) {
+    corio_config_t cfg = CORIO_CONFIG_INIT;
+    cfg.procs = procs;
+    cfg.fp_env_per_coroutine = true;
+    atomic_store(&fp_errors, 0);
+    int status = -1;
+    cr_assert_eq(corio_run(&cfg, fp_modes_main, NULL, &status), 0);
+    cr_assert_eq(status, 0);
+    cr_assert_eq(atomic_load(&fp_errors), 0, "%d Ps: a coroutine saw another's rounding mode", procs);
+  }
+}
+
+/* By default the control state belongs to the thread, as documented: on one
+ * P, a mode one coroutine leaves set is what the next one runs with. */
+static atomic_int seen_mode;
+
+static void set_upward_and_yield(void *arg) {
+  (void)arg;
+  fesetround(FE_UPWARD);
+  corio_yield();
+  fesetround(FE_TONEAREST); /* restore before returning, as the contract asks */
+}
+
+static int shared_fp_main(void *arg) {
+  (void)arg;
+  corio_spawn(set_upward_and_yield, NULL);
+  corio_yield(); /* the spawned coroutine runs, sets the mode and yields back */
+  atomic_store(&seen_mode, fegetround());
+  corio_yield();
+  return 0;
+}
+
+Test(sched, fp_env_belongs_to_the_thread_by_default) {
+  cr_assert_eq(corio_test_run(1, shared_fp_main, NULL), 0);
+  cr_assert_eq(atomic_load(&seen_mode), FE_UPWARD);
+  cr_assert_eq(fegetround(), FE_TONEAREST);
 }
 
 /* ---- park/ready across Ms ---- */

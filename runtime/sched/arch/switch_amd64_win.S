@@ -1,4 +1,6 @@
-/* corio__ctx_switch(from = rcx, to = rdx) for the x64 Windows ABI.
+/* void *corio__ctx_switch(from = rcx, to = rdx, pass = r8) for the x64
+ * Windows ABI. Returns, in the context switched to, the pass value of whoever
+ * switched back into it.
  *
  * Saves what a callee must preserve on Windows (rbx rbp rdi rsi r12-r15,
  * xmm6-xmm15, MXCSR and the x87 control word) on the current stack, together
@@ -14,6 +16,11 @@
  * its own exception frames there and calls every one lying below the
  * faulting frame's rsp first: the thread's frames would run before the
  * coroutine's handlers. SwitchToFiber swaps it for the same reason.
+ *
+ * MXCSR and the x87 control word are switched only when corio__ctx_fp_env is
+ * set (corio_config_t.fp_env_per_coroutine; by default they belong to the
+ * thread, as in Go), and then loaded only when they differ from the current
+ * thread's: loading them is slow and they almost never differ.
  *
  * The frame, from the saved sp upwards (272 bytes with the return address):
  *   [sp+0]    xmm6 .. xmm15        (10 x 16, 16-byte aligned)
@@ -73,8 +80,13 @@ corio__ctx_switch:
 	movaps	%xmm15, 144(%rsp)
 	.seh_savexmm %xmm15, 144
 	.seh_endprologue
+	cmpb	$0, corio__ctx_fp_env(%rip)
+	je	4f
 	stmxcsr	160(%rsp)
 	fnstcw	164(%rsp)
+	movl	160(%rsp), %r9d
+	movzwl	164(%rsp), %r10d
+4:
 	movq	%gs:0x08, %rax
 	movq	%rax, 168(%rsp)
 	movq	%gs:0x10, %rax
@@ -86,17 +98,23 @@ corio__ctx_switch:
 
 	movq	%rsp, (%rcx)
 	movq	(%rdx), %rsp
+	movq	%r8, %rax
 
-	movq	168(%rsp), %rax
-	movq	%rax, %gs:0x08
-	movq	176(%rsp), %rax
-	movq	%rax, %gs:0x10
-	movq	184(%rsp), %rax
-	movq	%rax, %gs:0x1478
-	movq	192(%rsp), %rax
-	movq	%rax, %gs:0x00
-	ldmxcsr	160(%rsp)
-	fldcw	164(%rsp)
+	movq	168(%rsp), %r11
+	movq	%r11, %gs:0x08
+	movq	176(%rsp), %r11
+	movq	%r11, %gs:0x10
+	movq	184(%rsp), %r11
+	movq	%r11, %gs:0x1478
+	movq	192(%rsp), %r11
+	movq	%r11, %gs:0x00
+	cmpb	$0, corio__ctx_fp_env(%rip)
+	je	2f
+	cmpl	160(%rsp), %r9d
+	jne	1f
+	cmpw	164(%rsp), %r10w
+	jne	1f
+2:
 	movaps	0(%rsp), %xmm6
 	movaps	16(%rsp), %xmm7
 	movaps	32(%rsp), %xmm8
@@ -117,9 +135,12 @@ corio__ctx_switch:
 	popq	%rbx
 	popq	%rbp
 	ret
+1:	ldmxcsr	160(%rsp)
+	fldcw	164(%rsp)
+	jmp	2b
 	.seh_endproc
 
-/* First code a new coroutine runs: entry(arg), entry never returns.
+/* First code a new coroutine runs: entry(arg, pass), entry never returns.
  *
  * The switch "returns" here with rsp 16-byte aligned and a zero return address
  * at [rsp]; the unwind data below describes that slot as this function's
@@ -141,6 +162,7 @@ corio__ctx_start:
 	.seh_stackalloc 32
 	.seh_endprologue
 	movq	%r13, %rcx
+	movq	%rax, %rdx
 	callq	*%r12
 	ud2
 	.seh_endproc
