@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "chan_internal.h"
+#include "proc.h"
 
 corio_chan_t *corio_chan_create(size_t elem_size, size_t capacity) {
   if (elem_size > CORIO_CHAN_MAX_ELEM)
@@ -178,7 +179,8 @@ static bool unlock_chan(corio_g_t *g, void *arg) {
 static int send(corio_chan_t *c, const void *elem, bool block) {
   if (c == NULL || (elem == NULL && c->elem_size != 0))
     return CORIO_EINVAL;
-  corio_g_t *self = block ? corio__getg() : NULL;
+  corio__m_t *m = block ? corio__getm_entry() : NULL; /* before the park only */
+  corio_g_t *self = m ? m->curg : NULL;
   if (block && self == NULL)
     return CORIO_ENOTCORO;
   corio_g_t *wake;
@@ -200,7 +202,8 @@ static int send(corio_chan_t *c, const void *elem, bool block) {
 static int recv(corio_chan_t *c, void *elem, bool *ok, bool block) {
   if (c == NULL)
     return CORIO_EINVAL;
-  corio_g_t *self = block ? corio__getg() : NULL;
+  corio__m_t *m = block ? corio__getm_entry() : NULL; /* before the park only */
+  corio_g_t *self = m ? m->curg : NULL;
   if (block && self == NULL)
     return CORIO_ENOTCORO;
   bool got;

@@ -142,8 +142,7 @@ int corio__newproc(corio_fn_t fn, void *arg, size_t stack_size, corio_g_t **out)
 
 /* Queue a runnable G: on the current P when there is one (as runnext, so it
  * runs soon, like Go's newproc and goready), else on the global queue. */
-static void runnable_put(corio_g_t *g, bool next) {
-  corio__m_t *m = corio__getm();
+static void runnable_put(corio__m_t *m, corio_g_t *g, bool next) {
   if (m && m->p) {
     corio__runqput(m->p, g, next);
   } else {
@@ -164,7 +163,7 @@ int corio_spawn_stack(corio_fn_t fn, void *arg, size_t stack_size) {
   corio_g_t *g;
   int rc = corio__newproc(fn, arg, stack_size, &g);
   if (rc) return rc;
-  runnable_put(g, true);
+  runnable_put(corio__getm(), g, true);
   return 0;
 }
 
@@ -286,7 +285,7 @@ static void gentry(void *arg, void *pass) {
 /* ---- park / ready / yield ---- */
 
 void corio__park(corio_unlock_fn_t unlock, void *arg, const char *reason) {
-  corio__m_t *m = corio__getm();
+  corio__m_t *m = corio__getm_entry();
   corio_g_t *g = m ? m->curg : NULL;
   if (!g) corio__throw("corio__park called outside a coroutine");
   g->waitreason = reason;
@@ -301,15 +300,22 @@ int corio_park(corio_unlock_fn_t unlock, void *arg, const char *reason) {
   return 0;
 }
 
-void corio__ready(corio_g_t *g) {
-  uint32_t st = G_WAITING;
-  if (!atomic_compare_exchange_strong_explicit(&g->status, &st, G_RUNNABLE, memory_order_acq_rel,
-                                               memory_order_relaxed))
+/* noinline: it reads the M inline (getm_entry), which is only safe in a
+ * function that cannot switch, and inlined into one that does it might not
+ * be. */
+__attribute__((noinline)) void corio__ready(corio_g_t *g) {
+  /* Exactly one waker readies a parked G (whatever it parked on hands it to
+   * one waker only), so a load and a store suffice; a locked CAS here was a
+   * measurable part of every channel hand-over. The check still catches a
+   * ready of a G that is running or queued. Acquire: the waker then sees
+   * the context the G saved before its status said WAITING. */
+  if (atomic_load_explicit(&g->status, memory_order_acquire) != G_WAITING)
     corio__throw("ready of a coroutine that is not parked");
+  atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
   /* A coroutine readying another hands it the rest of its time slice
    * (runnext); the scheduler's own wake-ups (timers) keep FIFO order. */
-  corio__m_t *m = corio__getm();
-  runnable_put(g, m && m->curg);
+  corio__m_t *m = corio__getm_entry();
+  runnable_put(m, g, m && m->curg);
 }
 
 void corio_ready(corio_g_t *g) {

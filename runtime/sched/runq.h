@@ -21,6 +21,13 @@ bool corio__runqput_slow(corio__p_t *p, corio_g_t *g, uint32_t h, uint32_t t);
  * goes to the ring), else at the ring's tail. */
 static inline void corio__runqput(corio__p_t *p, corio_g_t *g, bool next) {
   if (next) {
+    /* Only the owner makes runnext non-NULL, so an empty runnext can be
+     * filled with a plain store; a full one must be swapped atomically, as a
+     * thief may be taking it. */
+    if (!atomic_load_explicit(&p->runnext, memory_order_relaxed)) {
+      atomic_store_explicit(&p->runnext, g, memory_order_release);
+      return;
+    }
     g = atomic_exchange_explicit(&p->runnext, g, memory_order_acq_rel);
     if (!g) return;
   }
