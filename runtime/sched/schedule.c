@@ -249,10 +249,11 @@ static corio_g_t *take_polled(corio__m_t *m, corio__glist_t *l) {
   corio_g_t *g = l->head;
   while (g) {
     corio_g_t *next = g->schedlink;
-    uint32_t st = G_WAITING;
-    if (!atomic_compare_exchange_strong_explicit(&g->status, &st, G_RUNNABLE,
-                                                 memory_order_acq_rel, memory_order_relaxed))
+    /* One waker per parked G (the poll descriptor's slot hands it to one):
+     * a load and a store, as in corio__ready. */
+    if (atomic_load_explicit(&g->status, memory_order_acquire) != G_WAITING)
       corio__throw("netpoll returned a coroutine that is not parked");
+    atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
     if (!first && m->p) {
       first = g;
     } else if (m->p) {
@@ -298,8 +299,13 @@ top:
   }
   corio__p_t *p = m->p;
   if (atomic_load_explicit(&corio__sched.stopping, memory_order_acquire)) return NULL;
-  int64_t now = corio__nanotime();
-  corio__run_timers(p, now);
+  /* The clock is read only when a timer is armed here or before stealing (it
+   * costs about as much as the rest of a pass that finds work at once). */
+  int64_t now = 0;
+  if (atomic_load_explicit(&p->timer0when, memory_order_relaxed) != 0) {
+    now = corio__nanotime();
+    corio__run_timers(p, now);
+  }
 
   if (p->schedtick % 61 == 0 && atomic_load_explicit(&corio__sched.runqsize, memory_order_acquire)) {
     corio__lock(&corio__sched.lock);
@@ -325,6 +331,7 @@ top:
   int busy = corio__sched.nprocs - atomic_load_explicit(&corio__sched.npidle, memory_order_acquire);
   if (m->spinning || 2 * atomic_load_explicit(&corio__sched.nmspinning, memory_order_acquire) < busy) {
     set_spinning(m, true);
+    if (now == 0) now = corio__nanotime();
     if ((g = steal_work(m, now))) return g;
   }
 
