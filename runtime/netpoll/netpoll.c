@@ -54,6 +54,25 @@ struct corio__pd {
   alignas(64) _Atomic uintptr_t rg; /* read waiter slot */
   _Atomic uintptr_t wg;             /* write waiter slot */
   _Atomic uint32_t info;
+  /* The hang-up hint: the backend has reported, since this open, an event of
+   * the hang-up class (corio__netpoll_ready_event, CORIO__PD_EV_HUP). Only
+   * ever goes false -> true while the descriptor is open; cleared by open.
+   * Written under the lock, after the sequence check, and before the slots
+   * are looked at; read without the lock (corio__pd_hup_seen).
+   *
+   * Why a reader that took or dropped the READY of a hang-up notification
+   * sees the hint: the hint's store H, the backend's look at the slot B (the
+   * load and CAS in unblock_slot), the reader's slot operation R (the CAS or
+   * exchange in block(), the exchange in corio__pd_reset) and its load of the
+   * hint L are all seq_cst, so they sit in one total order S consistent with
+   * program order and with each location's modification order. H precedes B
+   * (program order). R took or dropped either the READY that B wrote, or a
+   * READY that B read and left: either way R follows B in S (a seq_cst
+   * operation placed before R would have seen R's NIL, not that READY). R
+   * precedes L. So H precedes L in S, and L reads true. (In the first case R
+   * also reads from B's release: the plain acquire/release argument.) The
+   * hang-up class events all ready the 'r' slot, the one readers look at. */
+  _Atomic bool hup;
   /* Bumped (under lock) each time the descriptor goes back to the cache;
    * registrations carry it so late events are recognised. Atomic because
    * backends pre-check it without the lock. */
@@ -350,6 +369,7 @@ int corio__pd_open(uintptr_t handle, corio__pd_t **out) {
   atomic_store(&pd->wg, PD_NIL);
   pd->rd = 0;
   pd->wd = 0;
+  atomic_store(&pd->hup, false);
   /* A fresh word: no flags, the current sequence, the event error cleared. */
   atomic_store(&pd->info, (uint32_t)(atomic_load_explicit(&pd->fdseq, memory_order_relaxed) &
                                      INFO_SEQ_MASK)
@@ -387,7 +407,11 @@ int corio__pd_reset(corio__pd_t *pd, int mode, bool is_file) {
   int err = check_err(pd, mode);
   if (err != CORIO__POLL_OK)
     return err;
-  atomic_store(slot(pd, mode), PD_NIL);
+  /* An exchange, not a store: when it drops a READY it reads from it, so the
+   * hang-up hint published before that READY is visible to the caller
+   * afterwards, although the notification itself is gone (see pd->hup). A
+   * seq_cst store would be as costly (x86-64 compiles both to xchg). */
+  (void)atomic_exchange(slot(pd, mode), PD_NIL);
   return CORIO__POLL_OK;
 }
 
@@ -492,8 +516,20 @@ bool corio__pd_current(corio__pd_t *pd, uint32_t seq_tag, int tag_bits) {
   return false;
 }
 
+bool corio__pd_hup_seen(corio__pd_t *pd) {
+  /* seq_cst, the L of the argument above pd->hup. On x86-64 and aarch64 it
+   * costs what an acquire load does. */
+  return atomic_load(&pd->hup);
+}
+
 bool corio__netpoll_ready_tagged(corio__pd_t *pd, uint32_t seq_tag, int tag_bits, int mode,
                                  bool everr, corio__glist_t *out) {
+  return corio__netpoll_ready_event(pd, seq_tag, tag_bits, mode, everr ? CORIO__PD_EV_ERR : 0,
+                                    out);
+}
+
+bool corio__netpoll_ready_event(corio__pd_t *pd, uint32_t seq_tag, int tag_bits, int mode,
+                                unsigned ev, corio__glist_t *out) {
   uintptr_t mask = ((uintptr_t)1 << tag_bits) - 1;
   /* A cheap look first: most stale events are dropped without the lock. */
   if (!corio__pd_current(pd, seq_tag, tag_bits))
@@ -504,7 +540,11 @@ bool corio__netpoll_ready_tagged(corio__pd_t *pd, uint32_t seq_tag, int tag_bits
   uintptr_t seq = atomic_load_explicit(&pd->fdseq, memory_order_relaxed);
   bool current = (seq & mask) == seq_tag;
   if (current) {
-    set_event_err_to(pd, seq, everr);
+    set_event_err_to(pd, seq, (ev & CORIO__PD_EV_ERR) != 0);
+    /* The hint goes before the slots are looked at (H before B, see
+     * pd->hup). */
+    if ((ev & CORIO__PD_EV_HUP) && !atomic_load_explicit(&pd->hup, memory_order_relaxed))
+      atomic_store(&pd->hup, true);
     corio__netpoll_ready(pd, mode, out);
   }
   corio__unlock(&pd->lock);

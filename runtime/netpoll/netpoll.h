@@ -20,8 +20,9 @@
  *        Close them. No M is running.
  *   int  corio__netpoll_open(uintptr_t handle, corio__pd_t *pd)
  *        Register handle (fd / HANDLE / SOCKET) for pd, once, for the life of
- *        pd. epoll: edge-triggered EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET with pd
- *        and its sequence (corio__pd_tagged) as the event's data. IOCP:
+ *        pd. epoll: edge-triggered EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLPRI|EPOLLET
+ *        with pd and its sequence (corio__pd_tagged) as the event's data
+ *        (EPOLLPRI: see the hang-up hint below). IOCP:
  *        associate with the port under a key naming pd, its sequence and the
  *        I/O source. 0 or a negative corio error (the OS's).
  *   int  corio__netpoll_close(uintptr_t handle)
@@ -44,10 +45,30 @@
  *        True for the poller's own handles (so user code can't close them).
  *
  * A backend reports what the OS said about a registered handle with
- *   corio__netpoll_ready_tagged(pd, tag, tag_bits, mode, everr, out)
+ *   corio__netpoll_ready_event(pd, tag, tag_bits, mode, ev, out)
  * which drops the event when pd was closed (and perhaps reused) since the
- * handle was registered, sets or clears the event-error flag (everr: epoll
- * reported only EPOLLERR) and readies the waiters of mode: 'r', 'w' or 'r'+'w'.
+ * handle was registered, sets or clears the event-error flag (ev has
+ * CORIO__PD_EV_ERR: epoll reported only EPOLLERR), sets the hang-up hint
+ * (ev has CORIO__PD_EV_HUP) and readies the waiters of mode: 'r', 'w' or
+ * 'r'+'w'. corio__netpoll_ready_tagged(..., everr, out) is the same with no
+ * hint, for backends that have none.
+ *
+ * The hang-up hint (readiness backends only). A reader on a readiness
+ * backend may skip the read that would fail with "would block" after a read
+ * that came back short, and wait for the next notification first (the poll
+ * layer's short-read rule, poll/fd_unix.c). That is safe only while every
+ * byte still to be read will be announced by a notification yet to come. An
+ * edge-triggered backend announces a hang-up (end of file, peer shutdown, an
+ * error) once, possibly in the same notification as the last data; and a TCP
+ * read stops short at urgent data with bytes left behind. So the epoll
+ * backend passes CORIO__PD_EV_HUP for EPOLLRDHUP, EPOLLHUP, EPOLLERR and
+ * EPOLLPRI (urgent data; registered for this), and the descriptor keeps the
+ * hint, sticky until it is next opened: from then on its reader makes every
+ * read. The hint is stored before the waiter slot is looked at and readied,
+ * so a reader that took or dropped the READY of that notification (by
+ * corio__pd_wait or corio__pd_reset) sees the hint (corio__pd_hup_seen); the
+ * memory orders are argued in netpoll.c. The IOCP backend reports
+ * completions, never readiness, and never sets the hint: it has no use there.
  *
  * ---- Poll descriptors (netpoll.c), used by poll/ ----
  * A pd has a read and a write waiter slot, deadlines (absolute monotonic
@@ -111,6 +132,12 @@ corio__pd_t *corio__pd_untag(uint64_t tagged, uint32_t *tag);
  * reopened concurrently never sees the old handle's event. */
 bool corio__netpoll_ready_tagged(corio__pd_t *pd, uint32_t seq_tag, int tag_bits, int mode,
                                  bool everr, corio__glist_t *out);
+/* The same with event flags: CORIO__PD_EV_ERR sets the event-error flag (and
+ * its absence clears it, as everr false does); CORIO__PD_EV_HUP sets the
+ * hang-up hint, before the waiters are readied. */
+enum { CORIO__PD_EV_ERR = 1u << 0, CORIO__PD_EV_HUP = 1u << 1 };
+bool corio__netpoll_ready_event(corio__pd_t *pd, uint32_t seq_tag, int tag_bits, int mode,
+                                unsigned ev, corio__glist_t *out);
 /* The lock-free half of that check, for a backend that must know whether an
  * event is current before it looks further (IOCP: before it reads the
  * OVERLAPPED, which a stale key's handle may share with someone else). A
@@ -156,6 +183,11 @@ void corio__pd_set_deadline(corio__pd_t *pd, int64_t deadline, int mode);
 /* Mark pd closing and wake both waiters with CLOSING; stops its timers. Once
  * per open (a second call is fatal). */
 void corio__pd_unblock(corio__pd_t *pd);
+/* The hang-up hint (see the backend contract): true once the backend has
+ * reported a hang-up class event for this open of pd; false until then, and
+ * always on backends without the hint. A reader that consumed or reset away
+ * the READY delivered with the hint sees it. */
+bool corio__pd_hup_seen(corio__pd_t *pd);
 /* The descriptor's sequence (bumped at every close). */
 uintptr_t corio__pd_seq(const corio__pd_t *pd);
 /* Set the event-error flag if pd's sequence still matches seq (low bits). */

@@ -71,7 +71,9 @@ int corio__netpoll_open(uintptr_t handle, corio__pd_t *pd) {
   /* The low tag bits of the descriptor's sequence ride along, so an event
    * still queued for an earlier user of pd is recognised. */
   uint32_t tag = (uint32_t)(corio__pd_seq(pd) & ((1u << CORIO__PD_TAG_BITS) - 1));
-  struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+  /* EPOLLPRI only feeds the hang-up hint (netpoll.h): TCP urgent data stops a
+   * read short with bytes left behind. */
+  struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET,
                            .data = {.u64 = corio__pd_tagged(pd, tag)}};
   if (epoll_ctl(epfd, EPOLL_CTL_ADD, (int)handle, &ev) < 0)
     return corio_err_from_errno(errno);
@@ -166,7 +168,7 @@ void corio__netpoll(int64_t delay, corio__glist_t *out) {
       continue;
     }
     int mode = 0;
-    if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+    if (e & (EPOLLIN | EPOLLRDHUP | EPOLLPRI | EPOLLHUP | EPOLLERR))
       mode += 'r';
     if (e & (EPOLLOUT | EPOLLHUP | EPOLLERR))
       mode += 'w';
@@ -176,6 +178,12 @@ void corio__netpoll(int64_t delay, corio__glist_t *out) {
     corio__pd_t *pd = corio__pd_untag(evs[i].data.u64, &tag);
     /* Only a bare EPOLLERR counts as an event error: with data or room left
      * the next read or write reports the precise error itself. */
-    corio__netpoll_ready_tagged(pd, tag, CORIO__PD_TAG_BITS, mode, e == EPOLLERR, out);
+    unsigned ev = e == EPOLLERR ? CORIO__PD_EV_ERR : 0;
+    /* Reported once with edge triggering, perhaps with the last data, or (urgent
+     * data) a read stops short before bytes still queued: no more short-read
+     * rule for this descriptor (the hang-up hint, netpoll.h). */
+    if (e & (EPOLLRDHUP | EPOLLHUP | EPOLLERR | EPOLLPRI))
+      ev |= CORIO__PD_EV_HUP;
+    corio__netpoll_ready_event(pd, tag, CORIO__PD_TAG_BITS, mode, ev, out);
   }
 }
