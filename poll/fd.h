@@ -65,6 +65,16 @@ struct corio_fd {
    * Unix. Read by corio__fd_pollable with acquire order, set with release
    * after the OS call succeeded. */
   _Atomic bool disassociated;
+  /* Unix: a read that returns fewer bytes than it asked for proves that the
+   * descriptor was empty at that moment (plain TCP sockets, decided by init;
+   * pipes whose maker vouches for their writers, corio__fd_set_plain_pipe;
+   * see fd_unix.c), so the next read may wait for readiness before it calls
+   * the OS. Set before the FD is shared, immutable afterwards; false for
+   * every other descriptor. Windows never reads this field nor the next. */
+  bool short_read_drains;
+  /* Unix, with short_read_drains: the last read came back short, and no read
+   * has been made since. Guarded by the read lock. */
+  bool read_drained;
   uint32_t csema;            /* close sleeps here until the FD is destroyed */
   void *sys;                 /* platform state, owned by fd_<platform>.c */
 };
@@ -151,6 +161,10 @@ int corio__fd_poll_wait(corio__fd_t *fd, int mode);
 /* Windows: after CancelIoEx, wait for the aborted completion whatever the
  * deadline or closing state. No-op without a descriptor. */
 void corio__fd_poll_wait_canceled(corio__fd_t *fd, int mode);
+/* The hang-up hint of fd's descriptor (corio__pd_hup_seen): the backend has
+ * reported end of file, a hang-up, an error or urgent data. false without a
+ * descriptor. */
+bool corio__fd_poll_hup_seen(corio__fd_t *fd);
 /* On the poller: a descriptor exists and the handle was not disassociated. */
 bool corio__fd_pollable(corio__fd_t *fd);
 /* Turn a CORIO__POLL_* result into 0 or a corio error of fd's flavour. */

@@ -47,6 +47,8 @@ void corio__fd_poll_wait_canceled(corio__fd_t *fd, int mode) {
   if (fd->pd) corio__pd_wait_canceled(fd->pd, mode);
 }
 
+bool corio__fd_poll_hup_seen(corio__fd_t *fd) { return fd->pd && corio__pd_hup_seen(fd->pd); }
+
 bool corio__fd_pollable(corio__fd_t *fd) {
   /* Acquire pairs with the release that publishes a completed
    * disassociation: after seeing it, no I/O may expect a port packet. */

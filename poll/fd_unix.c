@@ -4,13 +4,57 @@
  * deadline passes or the FD is closed, then tries again (Go's fd_unix.go).
  * Descriptors the poller refuses (regular files) and descriptors switched to
  * blocking mode make the call directly, bracketed by syscall_enter/exit so
- * that the P serves other coroutines meanwhile. */
+ * that the P serves other coroutines meanwhile.
+ *
+ * ---- The short-read rule ----
+ * A careful event loop does not call read(2) only to hear EAGAIN: when a
+ * read returned fewer bytes than it asked for, the descriptor was empty at
+ * that moment, and any byte arriving later makes the poller report it again;
+ * so the next read waits for that report first. One system call fewer per
+ * message. (libuv stops at a short read too, but polls level-triggered, so a
+ * byte it leaves behind is reported again; with edge triggering nothing is
+ * reported twice.) It needs two things:
+ *
+ * "Short means empty", true only of some descriptors:
+ *   - TCP sockets (AF_INET or AF_INET6, SOCK_STREAM, IPPROTO_TCP, no
+ *     upper-layer protocol such as kernel TLS, which returns a record at a
+ *     time), decided once by init (drains_when_short). A read also stops
+ *     short before urgent data; the poller reports that (EPOLLPRI) and the
+ *     rule is off from then on (below).
+ *   - pipes whose every writer is known to stay out of packet mode, because
+ *     whoever made the pipe says so (corio__fd_set_plain_pipe: corio_file_pipe
+ *     made both ends). Packet mode (O_DIRECT) belongs to the writing end
+ *     alone: the reading end of pipe2(O_DIRECT) does not show it, and a
+ *     writer can turn it on at any time (F_SETFL), for a FIFO too. A read
+ *     then returns one packet, short, with more behind it, and the reader
+ *     would wait for a report that may never come. So a pipe or FIFO from
+ *     elsewhere makes every read. (Notification pipes, which stop a read
+ *     before a notification that does not fit, are excluded the same way.)
+ *   Not terminals (canonical mode returns a line per read), datagram and
+ *   seqpacket sockets (a message per read), Unix-domain stream sockets (a
+ *   read stops before a message that carries descriptors or credentials),
+ *   other stream protocols (SCTP returns a message per read), nor anything
+ *   else.
+ * "Every byte still unread is announced by a report yet to come". Edge-
+ * triggered epoll reports end of file, hang-up and errors once, perhaps in
+ * the same report as the last data, which the short read took; no report
+ * would follow. The poll descriptor remembers such reports (the hang-up hint,
+ * runtime/netpoll/netpoll.h) and once it has seen one the FD makes every
+ * read as Go does.
+ *
+ * The drained path's wait is a normal wait (corio__fd_poll_wait): it takes a
+ * pending READY, which it must not drop as prepare would (it may announce the
+ * very bytes we want), and honours deadlines and close. A stale READY costs
+ * one EAGAIN, after which the normal wait loop runs. */
 #define _GNU_SOURCE /* accept4, IOV_MAX */
 #include "fd_unix.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "corio/runtime.h"
@@ -60,6 +104,32 @@ static ssize_t io_once(corio__fd_t *fd, io_call_t call, io_args_t *a, int mode, 
 
 /* ---- life cycle ---- */
 
+/* An AF_INET or AF_INET6 stream socket speaking plain TCP: no upper-layer
+ * protocol attached (TCP_ULP names none; kernels without it have none). */
+static bool is_plain_tcp(int h) {
+  int type = 0, proto = 0;
+  socklen_t len = sizeof type;
+  if (getsockopt(h, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM) return false;
+  struct sockaddr_storage ss;
+  socklen_t sslen = sizeof ss;
+  if (getsockname(h, (struct sockaddr *)&ss, &sslen) < 0) return false;
+  if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) return false;
+  len = sizeof proto;
+  if (getsockopt(h, SOL_SOCKET, SO_PROTOCOL, &proto, &len) < 0 || proto != IPPROTO_TCP)
+    return false;
+  char ulp[16] = {0};
+  len = sizeof ulp;
+  if (getsockopt(h, IPPROTO_TCP, TCP_ULP, ulp, &len) < 0) return errno == ENOPROTOOPT;
+  return ulp[0] == 0;
+}
+
+/* Whether a short read proves h empty, as far as init can tell (the
+ * short-read rule, above): plain TCP sockets. */
+static bool drains_when_short(int h) {
+  struct stat st;
+  return fstat(h, &st) == 0 && S_ISSOCK(st.st_mode) && is_plain_tcp(h);
+}
+
 int corio__fd_init(corio__fd_t *fd, uintptr_t handle, int kind, bool is_file, bool pollable) {
   int h = (int)(intptr_t)handle;
   if ((intptr_t)handle < 0 || (intptr_t)handle > INT32_MAX) return CORIO_EBADF;
@@ -76,6 +146,8 @@ int corio__fd_init(corio__fd_t *fd, uintptr_t handle, int kind, bool is_file, bo
   fd->zero_read_is_eof = kind != CORIO__FD_DGRAM;
   atomic_init(&fd->blocking, true);
   atomic_init(&fd->disassociated, false);
+  fd->short_read_drains = false;
+  fd->read_drained = false;
   fd->csema = 0;
   fd->sys = NULL;
   if (!pollable) return 0;
@@ -83,6 +155,7 @@ int corio__fd_init(corio__fd_t *fd, uintptr_t handle, int kind, bool is_file, bo
   if (!(fl & O_NONBLOCK) && fcntl(h, F_SETFL, fl | O_NONBLOCK) < 0)
     return corio_err_from_errno(errno);
   if (corio__fd_poll_init(fd) == 0) {
+    fd->short_read_drains = drains_when_short(h);
     atomic_store_explicit(&fd->blocking, false, memory_order_release);
     return 0;
   }
@@ -93,6 +166,12 @@ int corio__fd_init(corio__fd_t *fd, uintptr_t handle, int kind, bool is_file, bo
 }
 
 void corio__fd_sys_close_begin(corio__fd_t *fd) { (void)fd; }
+
+void corio__fd_set_plain_pipe(corio__fd_t *fd) {
+  struct stat st;
+  if (fd->pd && fstat((int)fd->handle, &st) == 0 && S_ISFIFO(st.st_mode))
+    fd->short_read_drains = true;
+}
 
 int corio__fd_sys_destroy(corio__fd_t *fd) {
   int h = (int)fd->handle;
@@ -119,15 +198,29 @@ int corio__fd_set_blocking(corio__fd_t *fd) {
 
 /* ---- reads ---- */
 
-/* Under the read lock: prepare, then one read; EOF mapping for stream kinds. */
-static ptrdiff_t read_locked(corio__fd_t *fd, io_call_t call, io_args_t *a, size_t want) {
+/* Under the read lock, before a read: when the last read drained the
+ * descriptor and no hang-up was reported, wait for readiness first (the
+ * short-read rule, above); otherwise prepare, as Go does. 0 or an error. */
+static int read_begin(corio__fd_t *fd) {
+  if (fd->read_drained && !corio__fd_poll_hup_seen(fd) &&
+      !atomic_load_explicit(&fd->blocking, memory_order_acquire))
+    return corio__fd_poll_wait(fd, 'r');
+  return corio__fd_poll_prepare(fd, 'r');
+}
+
+/* Under the read lock: begin, then one read of up to asked bytes (what this
+ * one system call asks for); EOF mapping for stream kinds. */
+static ptrdiff_t read_locked(corio__fd_t *fd, io_call_t call, io_args_t *a, size_t asked) {
   int err = corio__fd_read_lock(fd);
   if (err) return err;
   ptrdiff_t n = 0;
-  if (want > 0) {
-    n = corio__fd_poll_prepare(fd, 'r');
+  if (asked > 0) {
+    /* When begin fails, read_drained stays: no read was made, and the
+     * failed wait took no READY. */
+    n = read_begin(fd);
     if (n == 0) {
       n = io_once(fd, call, a, 'r', true);
+      fd->read_drained = fd->short_read_drains && n > 0 && (size_t)n < asked;
       if (n == 0 && fd->zero_read_is_eof) n = CORIO_EEOF;
     }
   }
@@ -137,14 +230,16 @@ static ptrdiff_t read_locked(corio__fd_t *fd, io_call_t call, io_args_t *a, size
 
 ptrdiff_t corio__fd_read(corio__fd_t *fd, void *buf, size_t len) {
   io_args_t a = {.buf = buf, .len = len < CORIO__FD_MAX_RW ? len : CORIO__FD_MAX_RW};
-  return read_locked(fd, call_read, &a, len);
+  return read_locked(fd, call_read, &a, a.len);
 }
 
 ptrdiff_t corio__fd_readv(corio__fd_t *fd, const struct iovec *iov, int n) {
-  size_t total = 0;
-  for (int i = 0; i < n; i++) total += iov[i].iov_len;
   io_args_t a = {.iov = iov, .iovcnt = n < IOV_MAX ? n : IOV_MAX};
-  return read_locked(fd, call_readv, &a, total);
+  /* The bytes this one call asks for: entries past IOV_MAX wait for the
+   * caller's next call. */
+  size_t asked = 0;
+  for (int i = 0; i < a.iovcnt; i++) asked += iov[i].iov_len;
+  return read_locked(fd, call_readv, &a, asked);
 }
 
 ptrdiff_t corio__fd_pread(corio__fd_t *fd, void *buf, size_t len, int64_t off) {

@@ -31,6 +31,15 @@ int corio__fd_connect(corio__fd_t *fd, const struct sockaddr *sa, socklen_t sale
 /* Park until the descriptor is writable (Go's WaitWrite). */
 int corio__fd_wait_write(corio__fd_t *fd);
 
+/* The caller made this pipe and vouches that no writer of it will ever be in
+ * packet mode (O_DIRECT; corio_file_pipe's ends qualify): a short read then
+ * proves it empty, and reads may wait for readiness first after one (the
+ * short-read rule, fd_unix.c). Call on the reading end right after
+ * corio__fd_init, before the FD is shared; does nothing unless fd is a pipe
+ * on the poller. A packet-mode writer afterwards (F_SETFL O_DIRECT on the
+ * other end) would make reads wait for data that is already there. */
+void corio__fd_set_plain_pipe(corio__fd_t *fd);
+
 /* Put the descriptor in blocking mode for good: later operations block their
  * thread (with the P handed on), deadlines are cleared and setting one fails
  * with CORIO_ENODEADLINE. 0, the closing error, or fcntl's error. */
