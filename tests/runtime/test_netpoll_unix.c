@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -421,6 +422,162 @@ static int event_error_main(void *arg) {
 }
 
 Test(netpoll, epollerr_sets_the_event_error_flag) { run_program(1, event_error_main, NULL); }
+
+/* ---- the hang-up hint ---- */
+
+/* Reset, then park until the backend has delivered a report for mode 'r'. */
+static void wait_report(corio__pd_t *pd) {
+  CHECK_EQ(corio__pd_wait(pd, 'r', false), CORIO__POLL_OK);
+}
+
+/* Sleep (so the scheduler polls) until the read slot holds an undelivered
+ * READY; false, with a failed check, after two seconds. */
+static bool wait_ready_pending(corio__pd_t *pd) {
+  int64_t give_up = corio_nanotime() + 2000 * MS;
+  while (corio__pd_debug_slot(pd, 'r') != 1) {
+    if (corio_nanotime() > give_up) {
+      check_fail(__FILE__, __LINE__, "no READY was delivered");
+      return false;
+    }
+    corio_sleep(MS / 2);
+  }
+  return true;
+}
+
+static int hup_hint_pipe_main(void *arg) {
+  piped_t p = open_piped();
+  CHECK(!corio__pd_hup_seen(p.pd));
+  /* Data alone is no hang-up. */
+  CHECK_EQ(corio__pd_reset(p.pd, 'r', false), CORIO__POLL_OK);
+  write_byte(p.w, 'd');
+  wait_report(p.pd);
+  CHECK(!corio__pd_hup_seen(p.pd));
+  char c;
+  CHECK_EQ(read(p.r, &c, 1), 1);
+  /* The writer goes away: end of file, reported once (EPOLLHUP). */
+  close(p.w);
+  wait_report(p.pd);
+  CHECK(corio__pd_hup_seen(p.pd));
+  /* Sticky: resets and further reports leave it set. */
+  CHECK_EQ(corio__pd_reset(p.pd, 'r', false), CORIO__POLL_OK);
+  CHECK(corio__pd_hup_seen(p.pd));
+  corio__pd_t *old = p.pd;
+  close_pd(p.pd);
+  close(p.r);
+  /* The next user of the same memory starts without it. */
+  p = open_piped();
+  CHECK(p.pd == old);
+  CHECK(!corio__pd_hup_seen(p.pd));
+  close_piped(&p);
+  return 0;
+}
+
+Test(netpoll, hangup_hint_set_by_eof_sticky_and_cleared_on_reuse) {
+  run_program(1, hup_hint_pipe_main, NULL);
+}
+
+static int hup_hint_dropped_ready_main(void *arg) {
+  /* The last data and the end of file in one report, which reset then drops
+   * (as a reader does before it reads): the hint survives the READY. */
+  piped_t p = open_piped();
+  write_byte(p.w, 'z');
+  close(p.w);
+  if (wait_ready_pending(p.pd)) {
+    CHECK_EQ(corio__pd_reset(p.pd, 'r', false), CORIO__POLL_OK);
+    CHECK_EQ(corio__pd_debug_slot(p.pd, 'r'), 0);
+    CHECK(corio__pd_hup_seen(p.pd));
+  }
+  close_pd(p.pd);
+  close(p.r);
+  return 0;
+}
+
+Test(netpoll, hangup_hint_survives_a_reset_that_drops_its_ready) {
+  run_program(1, hup_hint_dropped_ready_main, NULL);
+}
+
+static int hup_hint_stale_main(void *arg) {
+  piped_t a = open_piped();
+  uintptr_t seq_a = corio__pd_seq(a.pd);
+  close_piped(&a);
+  piped_t b = open_piped();
+  CHECK(b.pd == a.pd);
+  uint32_t mask = (1u << CORIO__PD_TAG_BITS) - 1;
+  corio__glist_t l = {0};
+  /* A hang-up reported for the earlier user changes nothing. */
+  CHECK(!corio__netpoll_ready_event(b.pd, (uint32_t)(seq_a & mask), CORIO__PD_TAG_BITS, 'r',
+                                    CORIO__PD_EV_HUP, &l));
+  CHECK(!corio__pd_hup_seen(b.pd));
+  CHECK_EQ(corio__pd_debug_slot(b.pd, 'r'), 0);
+  /* One for the current user sets it, and readies the slot. */
+  uint32_t cur = (uint32_t)(corio__pd_seq(b.pd) & mask);
+  CHECK(corio__netpoll_ready_event(b.pd, cur, CORIO__PD_TAG_BITS, 'r', CORIO__PD_EV_HUP, &l));
+  CHECK(corio__pd_hup_seen(b.pd));
+  CHECK_EQ(corio__pd_debug_slot(b.pd, 'r'), 1);
+  CHECK(l.head == NULL);
+  /* The old entry point never sets it. */
+  piped_t c = open_piped();
+  CHECK(corio__netpoll_ready_tagged(c.pd, (uint32_t)(corio__pd_seq(c.pd) & mask),
+                                    CORIO__PD_TAG_BITS, 'r', false, &l));
+  CHECK(!corio__pd_hup_seen(c.pd));
+  close_piped(&b);
+  close_piped(&c);
+  return 0;
+}
+
+Test(netpoll, hangup_hint_ignores_stale_reports) { run_program(1, hup_hint_stale_main, NULL); }
+
+/* A connected loopback TCP pair, both ends nonblocking. */
+static void tcp_pair(int sv[2]) {
+  int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t len = sizeof sa;
+  CHECK_EQ(bind(l, (struct sockaddr *)&sa, sizeof sa), 0);
+  CHECK_EQ(listen(l, 1), 0);
+  CHECK_EQ(getsockname(l, (struct sockaddr *)&sa, &len), 0);
+  sv[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  CHECK_EQ(connect(sv[0], (struct sockaddr *)&sa, sizeof sa), 0);
+  sv[1] = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+  CHECK(sv[1] >= 0);
+  close(l);
+  CHECK_EQ(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
+  CHECK_EQ(fcntl(sv[1], F_SETFL, O_NONBLOCK), 0);
+}
+
+static int hup_hint_tcp_main(void *arg) {
+  int sv[2];
+  /* Urgent data stops a read short with bytes left: it sets the hint. */
+  tcp_pair(sv);
+  corio__pd_t *pd = open_pd(sv[1]);
+  CHECK_EQ(corio__pd_reset(pd, 'r', false), CORIO__POLL_OK);
+  CHECK_EQ(send(sv[0], "abc", 3, 0), 3);
+  wait_report(pd);
+  CHECK(!corio__pd_hup_seen(pd));
+  CHECK_EQ(send(sv[0], "!", 1, MSG_OOB), 1);
+  wait_report(pd);
+  CHECK(corio__pd_hup_seen(pd));
+  close_pd(pd);
+  close(sv[0]);
+  close(sv[1]);
+  /* So does the peer's shutdown (EPOLLRDHUP). */
+  tcp_pair(sv);
+  pd = open_pd(sv[1]);
+  CHECK_EQ(corio__pd_reset(pd, 'r', false), CORIO__POLL_OK);
+  CHECK_EQ(send(sv[0], "abc", 3, 0), 3);
+  wait_report(pd);
+  CHECK(!corio__pd_hup_seen(pd));
+  CHECK_EQ(shutdown(sv[0], SHUT_WR), 0);
+  wait_report(pd);
+  CHECK(corio__pd_hup_seen(pd));
+  close_pd(pd);
+  close(sv[0]);
+  close(sv[1]);
+  return 0;
+}
+
+Test(netpoll, hangup_hint_set_by_tcp_urgent_data_and_shutdown) {
+  run_program(1, hup_hint_tcp_main, NULL);
+}
 
 /* ---- reuse ---- */
 
