@@ -16,43 +16,66 @@ static corio_fd_t *open_stream(corio_handle_t h) {
   return fd;
 }
 
-/* Read exactly n bytes; false at end of stream or on error. */
-static bool read_full(corio_fd_t *fd, char *buf, size_t n) {
-  size_t have = 0;
-  while (have < n) {
-    ptrdiff_t r = corio_fd_read(fd, buf + have, n - have);
+/* One end's receive buffer: twice the message, as the floor reads into, so
+ * that the read which completes a message asks for more than it gets. */
+typedef struct msg_in {
+  corio_fd_t *fd;
+  char buf[2 * P_TCP_MSG];
+  size_t have;
+} msg_in_t;
+
+/* Read until a whole message is buffered; false at end of stream or on
+ * error. The message is the first P_TCP_MSG bytes of in->buf. */
+static bool read_msg(msg_in_t *in) {
+  while (in->have < P_TCP_MSG) {
+    ptrdiff_t r = corio_fd_read(in->fd, in->buf + in->have, sizeof in->buf - in->have);
     if (r <= 0)
       return false;
-    have += (size_t)r;
+    in->have += (size_t)r;
   }
   return true;
+}
+
+/* Drop the message read_msg found; bytes of the next one (never, in a
+ * ping-pong) move to the front. */
+static void take_msg(msg_in_t *in) {
+  in->have -= P_TCP_MSG;
+  if (in->have > 0)
+    memmove(in->buf, in->buf + P_TCP_MSG, in->have);
 }
 
 /* ---- tcp_rt (1 P) ----
  * Methodology: one loopback TCP connection (TCP_NODELAY), both ends in corio.
  * The server coroutine reads P_TCP_MSG bytes and writes them back until end of
- * stream; the client (main) writes P_TCP_MSG bytes and reads the echo. Sample
- * = one round trip. P_TCP_WARM warm-up, P_TCP_SAMPLES samples. */
+ * stream; the client (main) writes P_TCP_MSG bytes and reads the echo. Both
+ * read into a buffer of twice the message, asking each time for the room
+ * left, as the floor does: the read that completes a message comes back short
+ * of what it asked, which tells corio that the socket is drained (its
+ * short-read rule), exactly as it tells the floor. Same bytes, same read sizes.
+ * Sample = one round trip. P_TCP_WARM warm-up, P_TCP_SAMPLES samples. */
 static corio_wg_t tcp_done = CORIO_WG_INIT;
 
 static void tcp_server(void *arg) {
-  corio_fd_t *fd = arg;
-  char buf[P_TCP_MSG];
-  while (read_full(fd, buf, sizeof buf))
-    if (corio_fd_write(fd, buf, sizeof buf) != (ptrdiff_t)sizeof buf)
+  msg_in_t in = {.fd = arg};
+  while (read_msg(&in)) {
+    if (corio_fd_write(in.fd, in.buf, P_TCP_MSG) != P_TCP_MSG)
       break;
+    take_msg(&in);
+  }
   corio_wg_done(&tcp_done);
 }
 
 static void tcp_rt(const bench_opts_t *o) {
   int warm = BENCH_PICK(o, P_TCP_WARM), n = BENCH_PICK(o, P_TCP_SAMPLES);
   corio_handle_t h[2];
-  char msg[P_TCP_MSG], back[P_TCP_MSG];
+  char msg[P_TCP_MSG];
+  msg_in_t back = {0};
   bench_samples_t s;
   bench_samples_init(&s, (size_t)n);
   memset(msg, 'm', sizeof msg);
   cb_tcp_pair(h);
   corio_fd_t *cli = open_stream(h[0]), *srv = open_stream(h[1]);
+  back.fd = cli;
   corio_wg_add(&tcp_done, 1);
   cb_check(corio_spawn(tcp_server, srv), "spawn");
   int64_t phase = 0; /* start of the measured phase, for the time budget */
@@ -60,8 +83,9 @@ static void tcp_rt(const bench_opts_t *o) {
     if (i == 0)
       phase = bench_now_ns();
     int64_t t0 = bench_now_ns();
-    if (corio_fd_write(cli, msg, sizeof msg) != (ptrdiff_t)sizeof msg || !read_full(cli, back, sizeof back))
+    if (corio_fd_write(cli, msg, sizeof msg) != (ptrdiff_t)sizeof msg || !read_msg(&back))
       bench_die("tcp_rt: round trip %d failed", i);
+    take_msg(&back);
     int64_t t1 = bench_now_ns();
     if (i >= 0) {
       bench_samples_add(&s, t1 - t0, 1);
