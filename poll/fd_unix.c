@@ -89,7 +89,7 @@ static ssize_t io_once(corio__fd_t *fd, io_call_t call, io_args_t *a, int mode, 
     bool entered = atomic_load_explicit(&fd->blocking, memory_order_acquire) &&
                    corio_syscall_enter() == 0;
     ssize_t r = call((int)fd->handle, a);
-    int e = errno; /* before anything else may touch it */
+    int e = r < 0 ? errno : 0; /* before anything else may touch it */
     if (entered) corio_syscall_exit();
     if (r >= 0) return r;
     if (e == EINTR) continue;

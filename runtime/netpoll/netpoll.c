@@ -253,9 +253,11 @@ static bool commit(corio_g_t *g, void *arg) {
  * waitio: park even if closing or expired (wait_canceled). */
 static bool block(corio__pd_t *pd, int mode, bool waitio) {
   _Atomic uintptr_t *gpp = slot(pd, mode);
+  /* A load first: a CAS is a locked instruction even when it fails, and a
+   * waiter usually finds the slot NIL. Only the CASes decide. */
+  uintptr_t v = atomic_load(gpp);
   for (;;) {
-    uintptr_t v = PD_READY;
-    if (atomic_compare_exchange_strong(gpp, &v, PD_NIL))
+    if (v == PD_READY && atomic_compare_exchange_strong(gpp, &v, PD_NIL))
       return true; /* consumed a pending notification */
     if (v == PD_NIL && atomic_compare_exchange_strong(gpp, &v, PD_WAIT))
       break;
@@ -407,11 +409,15 @@ int corio__pd_reset(corio__pd_t *pd, int mode, bool is_file) {
   int err = check_err(pd, mode);
   if (err != CORIO__POLL_OK)
     return err;
-  /* An exchange, not a store: when it drops a READY it reads from it, so the
-   * hang-up hint published before that READY is visible to the caller
-   * afterwards, although the notification itself is gone (see pd->hup). A
-   * seq_cst store would be as costly (x86-64 compiles both to xchg). */
-  (void)atomic_exchange(slot(pd, mode), PD_NIL);
+  /* Usually there is nothing to forget, and a load is much cheaper than a
+   * locked exchange. When there is, an exchange, not a store: as it drops
+   * a READY it reads from it, so the hang-up hint published before that
+   * READY is visible to the caller afterwards, although the notification
+   * itself is gone (see pd->hup). A READY that lands after the load was not
+   * dropped: it stays pending, which is all a later wait needs. */
+  _Atomic uintptr_t *gpp = slot(pd, mode);
+  if (atomic_load(gpp) != PD_NIL)
+    (void)atomic_exchange(gpp, PD_NIL);
   return CORIO__POLL_OK;
 }
 
