@@ -12,7 +12,11 @@
  * Methodology: two pipes from corio_file_pipe, a->b and b->a. Coroutine B
  * reads a byte from a->b and writes it to b->a until end of file; coroutine A
  * (main) writes a byte to a->b and reads the answer from b->a. Both park in
- * the poller while waiting. Sample = one round trip, timed around A's write
+ * the poller while waiting. Reads ask for 64 bytes, as the floor's do, and
+ * get one: a short read, after which corio, like the floor, waits for
+ * readiness before the next read instead of hearing EAGAIN first (the
+ * short-read rule; corio_file_pipe's ends qualify for it). Sample = one
+ * round trip, timed around A's write
  * and read. P_PIPE_WARM warm-up round trips, P_PIPE_SAMPLES samples. With two
  * Ps the scheduler decides where each coroutine runs, as Go's does. */
 static corio_file_t *ab_r, *ab_w, *ba_r, *ba_w;
