@@ -175,11 +175,14 @@ static void after_switch(corio__m_t *m);
 
 /* Pick the next G without going through the scheduler loop: only from the
  * local queue, and only when the loop has nothing more urgent to do (a due
- * timer, the periodic look at the global queue, shutdown). */
+ * timer, the periodic look at the global queue and, while no sysmon runs to
+ * do it, at the network (see corio__periodic_poll_due), shutdown). */
 __attribute__((always_inline)) static inline corio_g_t *pick_local(corio__m_t *m) {
   corio__p_t *p = m->p;
   if (!p || atomic_load_explicit(&corio__sched.stopping, memory_order_relaxed)) return NULL;
-  if (p->schedtick % 61 == 0 && atomic_load_explicit(&corio__sched.runqsize, memory_order_relaxed))
+  if (p->schedtick % 61 == 0 &&
+      (atomic_load_explicit(&corio__sched.runqsize, memory_order_relaxed) ||
+       corio__periodic_poll_due()))
     return NULL;
   int64_t w = atomic_load_explicit(&p->timer0when, memory_order_relaxed);
   if (w != 0 && w <= corio__nanotime()) return NULL;

@@ -5,6 +5,7 @@
 #define CORIO_SCHED_PROC_H
 
 #include "ctx.h"
+#include "netpoll.h"
 #include "sched.h"
 #include "stack.h"
 
@@ -120,7 +121,10 @@ typedef struct corio__sched {
   _Atomic bool stopping;
   size_t stack_size;
   corio_stack_policy_t stack_policy;
-  /* sysmon */
+  /* sysmon: started by the first M thread after m0 or the first system call
+   * (sysmon.c); sysmon_lock guards the start and sysmon_thread. */
+  corio__lock_t sysmon_lock;
+  _Atomic bool sysmon_on;
   uintptr_t sysmon_thread;
   _Atomic uint32_t sysmon_wake;
   /* main */
@@ -201,7 +205,15 @@ void corio__san_g_fini(corio_g_t *g);
 void corio__san_m_init(corio__m_t *m);
 
 /* sysmon.c */
-int corio__sysmon_start(void);
+void corio__sysmon_ensure(void);
+
+/* While no sysmon runs, the P's own M polls the network every 61st pass, or
+ * coroutines that keep switching among themselves would starve those waiting
+ * on I/O. */
+static inline bool corio__periodic_poll_due(void) {
+  return !atomic_load_explicit(&corio__sched.sysmon_on, memory_order_relaxed) &&
+         corio__netpoll_any_waiters();
+}
 void corio__sysmon_stop(void);
 void corio__sysmon_kick(void);
 

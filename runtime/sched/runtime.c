@@ -116,8 +116,6 @@ int corio_main(corio_main_fn_t fn, void *arg, int *exit_status) {
   corio__san_m_init(m0);
   corio__acquirep(m0, p);
   atomic_store(&s->state, RT_RUNNING);
-  rc = corio__sysmon_start();
-  if (rc) corio__throw("cannot start the monitor thread");
   /* Coroutines spawned before main are queued; let other Ms take them. */
   corio__wakep();
   corio__mloop(m0);

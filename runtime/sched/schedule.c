@@ -116,6 +116,7 @@ static void newm(corio__p_t *p, bool spinning) {
   if (!m) corio__throw("out of memory creating an M");
   m->nextp = p;
   m->spinning = spinning;
+  corio__sysmon_ensure();
   uintptr_t t;
   if (corio__os_thread_start(&t, mstart, m) != 0) corio__throw("cannot create a runtime thread");
   corio__lock(&corio__sched.lock);
@@ -307,11 +308,21 @@ top:
     corio__run_timers(p, now);
   }
 
-  if (p->schedtick % 61 == 0 && atomic_load_explicit(&corio__sched.runqsize, memory_order_acquire)) {
-    corio__lock(&corio__sched.lock);
-    g = globrunqget(p, 1);
-    corio__unlock(&corio__sched.lock);
-    if (g) return g;
+  if (p->schedtick % 61 == 0) {
+    /* The periodic poll first: a coroutine that yields in a loop sits in the
+     * global queue, and taking it would skip the poll every time. */
+    if (corio__periodic_poll_due() &&
+        atomic_load_explicit(&corio__sched.lastpoll, memory_order_acquire) != 0) {
+      corio__glist_t l = {0};
+      corio__netpoll(0, &l);
+      if (l.head && (g = take_polled(m, &l))) return g;
+    }
+    if (atomic_load_explicit(&corio__sched.runqsize, memory_order_acquire)) {
+      corio__lock(&corio__sched.lock);
+      g = globrunqget(p, 1);
+      corio__unlock(&corio__sched.lock);
+      if (g) return g;
+    }
   }
   if ((g = corio__runqget(p))) return g;
   if (atomic_load_explicit(&corio__sched.runqsize, memory_order_acquire)) {

@@ -7,6 +7,7 @@ int corio_syscall_enter(void) {
   corio__m_t *m = corio__getm();
   if (!m || !m->curg) return CORIO_ENOTCORO;
   if (m->oldp) corio__throw("corio_syscall_enter: already in a system call");
+  corio__sysmon_ensure(); /* a no-op once it runs: one load */
   corio__p_t *p = m->p;
   m->oldp = p;
   m->p = NULL;

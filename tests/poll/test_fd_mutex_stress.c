@@ -10,6 +10,7 @@ static corio__fd_mutex_t mu;
 static _Atomic int readers_in, writers_in; /* holders of each lock right now */
 static _Atomic int done_workers, ops_done, ops_closed, destroyers;
 static _Atomic int close_after; /* close once ops_done reaches this (0: never) */
+static _Atomic bool closed;     /* the close has been made */
 static _Atomic int max_queued;  /* most waiters seen queued: proof of contention */
 
 static uint32_t rnd(uint32_t *s) {
@@ -20,6 +21,11 @@ static uint32_t rnd(uint32_t *s) {
 }
 
 static void one_op(uint32_t *seed) {
+  /* Past the mark, new operations wait for the close (those holding a lock
+   * across a yield keep holding it), so the close lands in the middle of the
+   * storm even when the OS keeps main's thread off the CPU for a while. */
+  int mark = atomic_load(&close_after);
+  while (mark && atomic_load(&ops_done) >= mark && !atomic_load(&closed)) corio_yield();
   uint32_t r = rnd(seed);
   int kind = (int)(r % 3);
   int err = kind == 2 ? corio__fdmu_incref(&mu) : corio__fdmu_rwlock(&mu, kind == 0);
@@ -53,6 +59,7 @@ static int storm(void *arg) {
   if (atomic_load(&close_after)) {
     while (atomic_load(&ops_done) < atomic_load(&close_after)) corio_yield();
     CHECK_EQ(corio__fdmu_incref_and_close(&mu), 0);
+    atomic_store(&closed, true);
     if (corio__fdmu_decref(&mu)) atomic_fetch_add(&destroyers, 1);
   }
   int64_t give_up = corio_nanotime() + 120000 * MS;
