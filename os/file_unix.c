@@ -91,7 +91,11 @@ int corio__file_sys_init(corio_file_t *f, uintptr_t handle, int how) {
     if (fl < 0) return corio_err_from_errno(errno);
     pollable = pollable && (fl & O_NONBLOCK);
   }
-  return corio__fd_init(&f->pfd, handle, kind, true, pollable);
+  err = corio__fd_init(&f->pfd, handle, kind, true, pollable);
+  /* corio_file_pipe made both ends without O_DIRECT: no writer in packet
+   * mode, so a short read on the reading end proves the pipe empty. */
+  if (err == 0 && how == CORIO__FILE_PIPE) corio__fd_set_plain_pipe(&f->pfd);
+  return err;
 }
 
 int corio__file_sys_fd(corio_file_t *f) { return corio__fd_set_blocking(&f->pfd); }

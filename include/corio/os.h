@@ -69,8 +69,13 @@ CORIO_API int corio_file_create(const char *name, corio_file_t **out);
 CORIO_API int corio_file_new(corio_handle_t handle, const char *name, corio_file_t **out);
 
 /* A connected pipe: bytes written to *w are read from *r. Both ends are on
- * the poller (Windows: an overlapped named-pipe pair). Errors: CORIO_EINVAL
- * (r or w NULL), CORIO_ENOMEM, OS errors (EMFILE ...). */
+ * the poller (Windows: an overlapped named-pipe pair). On Unix a read that
+ * returns fewer bytes than asked is taken to have emptied the pipe, so the
+ * next read waits for the poller before it calls read (one system call fewer
+ * per wake-up); so do not switch the writing end to packet mode (O_DIRECT,
+ * e.g. through its descriptor in another process), where a read can stop
+ * short with packets left. Errors: CORIO_EINVAL (r or w NULL), CORIO_ENOMEM,
+ * OS errors (EMFILE ...). */
 CORIO_API int corio_file_pipe(corio_file_t **r, corio_file_t **w);
 
 /* Read up to len bytes at the file offset. Returns the count (> 0); 0 when
