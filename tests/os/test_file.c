@@ -463,6 +463,40 @@ Test(file, use_before_init_is_refused) {
   cr_assert_eq(corio_file_open("x", CORIO_O_RDONLY, 0, &r), CORIO_ENOTINIT);
 }
 
+/* A coroutine that yields in a loop keeps the only P busy without ever
+ * blocking; a reader parked on a pipe must still be woken (the network is
+ * polled now and then even between yields), on 1 P and on 2. */
+typedef struct starve {
+  corio_file_t *r, *w;
+  _Atomic int done;
+} starve_t;
+
+static void starve_reader(void *arg) {
+  starve_t *s = arg;
+  char c;
+  CHECK_EQ(corio_file_read(s->r, &c, 1), 1);
+  atomic_store(&s->done, 1);
+}
+
+static int starve_main(void *arg) {
+  (void)arg;
+  static starve_t s;
+  atomic_store(&s.done, 0);
+  make_pipe(&s.r, &s.w);
+  CHECK_EQ(corio_spawn(starve_reader, &s), 0);
+  for (int i = 0; i < 100; i++) corio_yield(); /* the reader parks */
+  CHECK_EQ(corio_file_write(s.w, "x", 1), 1);
+  wait_for(&s.done, 1); /* yields only */
+  corio_file_free(s.r);
+  corio_file_free(s.w);
+  return 0;
+}
+
+Test(file, yielding_coroutines_do_not_starve_a_parked_reader) {
+  run_program(1, starve_main, NULL);
+  run_program(2, starve_main, NULL);
+}
+
 /* ---- fd() ---- */
 
 /* fd() while a write is in flight on another coroutine: no crash; the
