@@ -60,8 +60,23 @@ static inline void corio__runqput_back(corio__p_t *p, corio_g_t *g) {
 }
 
 /* Take the next G from p's queue (owner only): runnext first, then the ring's
- * head. The head is taken by CAS because thieves take from it too. */
+ * head. Both are taken by CAS because thieves take from them too, except in a
+ * runtime with one P, which has no thieves (steal_work skips its own P): there
+ * plain loads and stores do, and a yield or a park saves a locked
+ * instruction (5 to 7 ns here). */
 static inline corio_g_t *corio__runqget(corio__p_t *p) {
+  if (corio__sched.nprocs == 1) {
+    corio_g_t *g = atomic_load_explicit(&p->runnext, memory_order_relaxed);
+    if (g) {
+      atomic_store_explicit(&p->runnext, NULL, memory_order_relaxed);
+      return g;
+    }
+    uint32_t h = atomic_load_explicit(&p->runqhead, memory_order_relaxed);
+    if (h == atomic_load_explicit(&p->runqtail, memory_order_relaxed)) return NULL;
+    g = corio__runq_slot_load(p, h);
+    atomic_store_explicit(&p->runqhead, h + 1, memory_order_release);
+    return g;
+  }
   corio_g_t *next = atomic_load_explicit(&p->runnext, memory_order_relaxed);
   if (next && atomic_compare_exchange_strong_explicit(&p->runnext, &next, NULL,
                                                       memory_order_acquire, memory_order_relaxed))
