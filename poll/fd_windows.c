@@ -357,6 +357,8 @@ int corio__fd_init(corio__fd_t *fd, uintptr_t handle, int kind, bool is_file, bo
   atomic_init(&fd->blocking, !pollable);
   atomic_init(&fd->disassociated, false);
   fd->csema = 0;
+  fd->short_read_drains = false; /* the Unix short-read rule: completions need none */
+  fd->read_drained = false;
   fd->sys = w;
   atomic_init(&w->io, 0);
   w->l = (corio_mutex_t)CORIO_MUTEX_INIT;
