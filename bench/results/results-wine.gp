@@ -5,7 +5,7 @@ set style fill solid 0.85 border -1
 set grid ytics
 set key above horizontal
 set xtics rotate by 20 right font ",9"
-set multiplot title "corio (mingw-w64 build) under Wine: Wine's figures, not Windows', vs native corio and peers - 2026-11-26 07:58 UTC (labels: corio-wine / peer cost, below 1 = corio-wine better)"
+set multiplot title "corio (mingw-w64 build) under Wine: Wine's figures, not Windows', vs native corio and peers - 2026-11-26 09:49 UTC (labels: corio-wine / peer cost, below 1 = corio-wine better)"
 set origin 0,0.42
 set size 1,0.55
 set title "latency: median per scenario"
@@ -16,55 +16,55 @@ set xrange [-0.6:8.6]
 set xtics ("yield" 0, "channel" 1, "ready, other P" 2, "pipe, 1 P" 3, "pipe, 2 Ps" 4, "TCP" 5, "sleep 1 ms (overshoot)" 6, "deadline 1 ms (overshoot)" 7, "wake storm (all 10k)" 8)
 set boxwidth 0.144 absolute
 $lat_0 << EOD
--0.32 55 ""
-0.68 131 ""
-1.68 16100 ""
-2.68 577100 ""
-3.68 410900 ""
-4.68 662600 ""
-5.68 91900 ""
-6.68 151500 ""
-7.68 2.77597e+09 ""
+-0.32 44 ""
+0.68 104 ""
+1.68 22600 ""
+2.68 834600 ""
+3.68 307900 ""
+4.68 717300 ""
+5.68 97700 ""
+6.68 189200 ""
+7.68 3.08194e+09 ""
 EOD
 $lat_1 << EOD
--0.16 36 "1.53x"
-0.84 98 "1.34x"
-1.84 17186 "0.94x"
-2.84 2654 "217.45x"
-3.84 2794 "147.07x"
-4.84 10425 "63.56x"
-5.84 24477 "3.75x"
-6.84 24568 "6.17x"
-7.84 4.48592e+07 "61.88x"
+-0.16 26 "1.69x"
+0.84 55 "1.89x"
+1.84 20957 "1.08x"
+2.84 1893 "440.89x"
+3.84 2203 "139.76x"
+4.84 9514 "75.39x"
+5.84 28303 "3.45x"
+6.84 28503 "6.64x"
+7.84 5.21664e+07 "59.08x"
 EOD
 $lat_2 << EOD
-0 15 "3.67x"
-2 15894 "1.01x"
-3 1522 "379.17x"
-4 36114 "11.38x"
-5 8803 "75.27x"
-6 24567 "3.74x"
-7 25238 "6.00x"
-8 3.36886e+07 "82.40x"
+0 15 "2.93x"
+2 20837 "1.08x"
+3 1573 "530.58x"
+4 47932 "6.42x"
+5 9083 "78.97x"
+6 28413 "3.44x"
+7 27111 "6.98x"
+8 3.48442e+07 "88.45x"
 EOD
 $lat_3 << EOD
-3.16 1893 "304.86x"
-4.16 36354 "11.30x"
-5.16 9404 "70.46x"
-6.16 73871 "1.24x"
-7.16 73781 "2.05x"
-8.16 3.75373e+07 "73.95x"
+3.16 1943 "429.54x"
+4.16 46830 "6.57x"
+5.16 9324 "76.93x"
+6.16 77766 "1.26x"
+7.16 77677 "2.44x"
+8.16 3.61492e+07 "85.26x"
 EOD
 $lat_4 << EOD
-0.32 100 "0.55x"
-1.32 187 "0.70x"
-2.32 86564 "0.19x"
-3.32 3014 "191.47x"
-4.32 2954 "139.10x"
-5.32 10877 "60.92x"
-6.32 73600 "1.25x"
-7.32 74441 "2.04x"
-8.32 4.9311e+07 "56.30x"
+0.32 98 "0.45x"
+1.32 192 "0.54x"
+2.32 96249 "0.23x"
+3.32 3115 "267.93x"
+4.32 3024 "101.82x"
+5.32 11257 "63.72x"
+6.32 74282 "1.32x"
+7.32 79349 "2.38x"
+8.32 5.22629e+07 "58.97x"
 EOD
 set yrange [9.9:6.30957e+10]
 plot $lat_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio-wine", \
@@ -87,26 +87,26 @@ set xrange [-0.6:1.6]
 set xtics ("echo, 1 P" 0, "echo, 2 Ps" 1)
 set boxwidth 0.144 absolute
 $thr_0 << EOD
--0.32 3566 ""
-0.68 8772 ""
+-0.32 3671 ""
+0.68 8676 ""
 EOD
 $thr_1 << EOD
--0.16 187700 "52.64x"
-0.84 176445 "20.11x"
+-0.16 190931 "52.01x"
+0.84 183952 "21.20x"
 EOD
 $thr_2 << EOD
-0 208990 "58.61x"
-1 205565 "23.43x"
+0 216797 "59.06x"
+1 188925 "21.78x"
 EOD
 $thr_3 << EOD
-0.16 209797 "58.83x"
-1.16 202395 "23.07x"
+0.16 204455 "55.69x"
+1.16 155980 "17.98x"
 EOD
 $thr_4 << EOD
-0.32 170078 "47.69x"
-1.32 161858 "18.45x"
+0.32 150185 "40.91x"
+1.32 109198 "12.59x"
 EOD
-set yrange [0:272736]
+set yrange [0:281836]
 plot $thr_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio-wine", \
   $thr_1 using 1:2 with boxes fill solid 0.85 lc rgb "#7f7f7f" title "corio", \
   $thr_2 using 1:2 with boxes fill solid 0.85 lc rgb "#1f77b4" title "floor", \
@@ -136,7 +136,7 @@ $mem_1 << EOD
 EOD
 $mem_2 << EOD
 0.266667 2865 "1.57x"
-1.26667 2784 "1.61x"
+1.26667 2817 "1.59x"
 EOD
 set yrange [0:5852.6]
 plot $mem_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio-wine", \

@@ -5,7 +5,7 @@ set style fill solid 0.85 border -1
 set grid ytics
 set key above horizontal
 set xtics rotate by 20 right font ",9"
-set multiplot title "corio wakeup latency vs the raw floor, libuv and Go - 2026-11-26 07:58 UTC (labels: corio / peer cost, below 1 = corio better)"
+set multiplot title "corio wakeup latency vs the raw floor, libuv and Go - 2026-11-26 09:49 UTC (labels: corio / peer cost, below 1 = corio better)"
 set origin 0,0.42
 set size 1,0.55
 set title "latency: median per scenario"
@@ -16,44 +16,44 @@ set xrange [-0.6:8.6]
 set xtics ("yield" 0, "channel" 1, "ready, other P" 2, "pipe, 1 P" 3, "pipe, 2 Ps" 4, "TCP" 5, "sleep 1 ms (overshoot)" 6, "deadline 1 ms (overshoot)" 7, "wake storm (all 10k)" 8)
 set boxwidth 0.18 absolute
 $lat_0 << EOD
--0.3 36 ""
-0.7 98 ""
-1.7 17186 ""
-2.7 2654 ""
-3.7 2794 ""
-4.7 10425 ""
-5.7 24477 ""
-6.7 24568 ""
-7.7 4.48592e+07 ""
+-0.3 26 ""
+0.7 55 ""
+1.7 20957 ""
+2.7 1893 ""
+3.7 2203 ""
+4.7 9514 ""
+5.7 28303 ""
+6.7 28503 ""
+7.7 5.21664e+07 ""
 EOD
 $lat_1 << EOD
--0.1 15 "2.40x"
-1.9 15894 "1.08x"
-2.9 1522 "1.74x"
-3.9 36114 "0.08x"
-4.9 8803 "1.18x"
-5.9 24567 "1.00x"
-6.9 25238 "0.97x"
-7.9 3.36886e+07 "1.33x"
+-0.1 15 "1.73x"
+1.9 20837 "1.01x"
+2.9 1573 "1.20x"
+3.9 47932 "0.05x"
+4.9 9083 "1.05x"
+5.9 28413 "1.00x"
+6.9 27111 "1.05x"
+7.9 3.48442e+07 "1.50x"
 EOD
 $lat_2 << EOD
-3.1 1893 "1.40x"
-4.1 36354 "0.08x"
-5.1 9404 "1.11x"
-6.1 73871 "0.33x"
-7.1 73781 "0.33x"
-8.1 3.75373e+07 "1.20x"
+3.1 1943 "0.97x"
+4.1 46830 "0.05x"
+5.1 9324 "1.02x"
+6.1 77766 "0.36x"
+7.1 77677 "0.37x"
+8.1 3.61492e+07 "1.44x"
 EOD
 $lat_3 << EOD
-0.3 100 "0.36x"
-1.3 187 "0.52x"
-2.3 86564 "0.20x"
-3.3 3014 "0.88x"
-4.3 2954 "0.95x"
-5.3 10877 "0.96x"
-6.3 73600 "0.33x"
-7.3 74441 "0.33x"
-8.3 4.9311e+07 "0.91x"
+0.3 98 "0.27x"
+1.3 192 "0.29x"
+2.3 96249 "0.22x"
+3.3 3115 "0.61x"
+4.3 3024 "0.73x"
+5.3 11257 "0.85x"
+6.3 74282 "0.38x"
+7.3 79349 "0.36x"
+8.3 5.22629e+07 "1.00x"
 EOD
 set yrange [9.9:6.30957e+08]
 plot $lat_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio", \
@@ -74,22 +74,22 @@ set xrange [-0.6:1.6]
 set xtics ("echo, 1 P" 0, "echo, 2 Ps" 1)
 set boxwidth 0.18 absolute
 $thr_0 << EOD
--0.3 187700 ""
-0.7 176445 ""
+-0.3 190931 ""
+0.7 183952 ""
 EOD
 $thr_1 << EOD
--0.1 208990 "1.11x"
-0.9 205565 "1.17x"
+-0.1 216797 "1.14x"
+0.9 188925 "1.03x"
 EOD
 $thr_2 << EOD
-0.1 209797 "1.12x"
-1.1 202395 "1.15x"
+0.1 204455 "1.07x"
+1.1 155980 "0.85x"
 EOD
 $thr_3 << EOD
-0.3 170078 "0.91x"
-1.3 161858 "0.92x"
+0.3 150185 "0.79x"
+1.3 109198 "0.59x"
 EOD
-set yrange [0:272736]
+set yrange [0:281836]
 plot $thr_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio", \
   $thr_1 using 1:2 with boxes fill solid 0.85 lc rgb "#7f7f7f" title "floor", \
   $thr_2 using 1:2 with boxes fill solid 0.85 lc rgb "#1f77b4" title "libuv", \
@@ -113,7 +113,7 @@ $mem_0 << EOD
 EOD
 $mem_1 << EOD
 0.2 2865 "1.54x"
-1.2 2784 "1.57x"
+1.2 2817 "1.56x"
 EOD
 set yrange [0:5749.9]
 plot $mem_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio", \
