@@ -182,7 +182,7 @@ __attribute__((always_inline)) static inline corio_g_t *pick_local(corio__m_t *m
   if (!p || atomic_load_explicit(&corio__sched.stopping, memory_order_relaxed)) return NULL;
   if (p->schedtick % 61 == 0 &&
       (atomic_load_explicit(&corio__sched.runqsize, memory_order_relaxed) ||
-       corio__periodic_poll_due()))
+       corio__periodic_poll_due(p)))
     return NULL;
   int64_t w = atomic_load_explicit(&p->timer0when, memory_order_relaxed);
   if (w != 0 && w <= corio__nanotime()) return NULL;

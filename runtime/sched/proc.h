@@ -86,6 +86,7 @@ typedef struct corio__p {
   corio__timer_t **timers;
   int ntimers, captimers;
   _Atomic int64_t timer0when;
+  uint32_t polls_seen; /* owner only: corio__periodic_poll_due */
   /* sysmon's view, sysmon only. */
   uint32_t sysmon_tick;
   int64_t sysmon_when;
@@ -117,6 +118,7 @@ typedef struct corio__sched {
   /* Netpoll: lastpoll == 0 while an M blocks in the poller. */
   _Atomic int64_t lastpoll;
   _Atomic int64_t poll_until;
+  _Atomic uint32_t npolls; /* netpoll calls by the scheduler, for corio__periodic_poll_due */
   _Atomic int state;
   _Atomic bool stopping;
   size_t stack_size;
@@ -207,12 +209,16 @@ void corio__san_m_init(corio__m_t *m);
 /* sysmon.c */
 void corio__sysmon_ensure(void);
 
-/* While no sysmon runs, the P's own M polls the network every 61st pass, or
- * coroutines that keep switching among themselves would starve those waiting
- * on I/O. */
-static inline bool corio__periodic_poll_due(void) {
-  return !atomic_load_explicit(&corio__sched.sysmon_on, memory_order_relaxed) &&
-         corio__netpoll_any_waiters();
+/* While no sysmon runs, the P's own M polls the network on its 61st passes,
+ * or coroutines that keep switching among themselves would starve those
+ * waiting on I/O; but only when nobody has polled since the P last looked
+ * (npolls): a poll with work already queued only adds to the queue. */
+static inline bool corio__periodic_poll_due(corio__p_t *p) {
+  if (atomic_load_explicit(&corio__sched.sysmon_on, memory_order_relaxed)) return false;
+  uint32_t n = atomic_load_explicit(&corio__sched.npolls, memory_order_relaxed);
+  bool due = n == p->polls_seen && corio__netpoll_any_waiters();
+  p->polls_seen = n;
+  return due;
 }
 void corio__sysmon_stop(void);
 void corio__sysmon_kick(void);

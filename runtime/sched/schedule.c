@@ -243,6 +243,11 @@ static void set_spinning(corio__m_t *m, bool on) {
   else atomic_fetch_sub_explicit(&corio__sched.nmspinning, 1, memory_order_acq_rel);
 }
 
+static void poll_network(int64_t delay, corio__glist_t *l) {
+  atomic_fetch_add_explicit(&corio__sched.npolls, 1, memory_order_relaxed);
+  corio__netpoll(delay, l);
+}
+
 /* Make the Gs of a netpoll list runnable; return one to run now (when the M
  * holds a P) and queue the others. */
 static corio_g_t *take_polled(corio__m_t *m, corio__glist_t *l) {
@@ -311,10 +316,10 @@ top:
   if (p->schedtick % 61 == 0) {
     /* The periodic poll first: a coroutine that yields in a loop sits in the
      * global queue, and taking it would skip the poll every time. */
-    if (corio__periodic_poll_due() &&
+    if (corio__periodic_poll_due(p) &&
         atomic_load_explicit(&corio__sched.lastpoll, memory_order_acquire) != 0) {
       corio__glist_t l = {0};
-      corio__netpoll(0, &l);
+      poll_network(0, &l);
       if (l.head && (g = take_polled(m, &l))) return g;
     }
     if (atomic_load_explicit(&corio__sched.runqsize, memory_order_acquire)) {
@@ -335,7 +340,7 @@ top:
   if (corio__netpoll_any_waiters() &&
       atomic_load_explicit(&corio__sched.lastpoll, memory_order_acquire) != 0) {
     corio__glist_t l = {0};
-    corio__netpoll(0, &l);
+    poll_network(0, &l);
     if (l.head && (g = take_polled(m, &l))) return g;
   }
   /* Steal, if not too many Ms are at it already. */
@@ -392,7 +397,7 @@ top:
     }
     if (atomic_load_explicit(&corio__sched.stopping, memory_order_acquire)) delay = 0;
     corio__glist_t l = {0};
-    corio__netpoll(delay, &l);
+    poll_network(delay, &l);
     atomic_store_explicit(&corio__sched.poll_until, 0, memory_order_release);
     atomic_store_explicit(&corio__sched.lastpoll, corio__nanotime(), memory_order_release);
     corio__p_t *p2 = corio__pidleget_locking();
