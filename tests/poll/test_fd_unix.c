@@ -20,6 +20,7 @@
 #include "corio/sync.h"
 #include "check.h"
 #include "fd_unix.h"
+#include "net_util.h"
 #include "netpoll_testing.h"
 
 /* ---- helpers ---- */
@@ -407,27 +408,9 @@ static bool report_delivered(corio__fd_t *fd) {
   return true;
 }
 
-/* A connected loopback TCP pair (TCP_NODELAY), made with blocking calls. */
-static void tcp_raw_pair(int sv[2]) {
-  int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t len = sizeof sa;
-  CHECK_EQ(bind(l, (struct sockaddr *)&sa, sizeof sa), 0);
-  CHECK_EQ(listen(l, 1), 0);
-  CHECK_EQ(getsockname(l, (struct sockaddr *)&sa, &len), 0);
-  sv[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  CHECK_EQ(connect(sv[0], (struct sockaddr *)&sa, sizeof sa), 0);
-  sv[1] = accept4(l, NULL, NULL, SOCK_CLOEXEC);
-  CHECK(sv[1] >= 0);
-  close(l);
-  int one = 1;
-  setsockopt(sv[0], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  setsockopt(sv[1], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-}
-
 static void make_tcp(corio__fd_t **a, corio__fd_t **b) {
   int sv[2];
-  tcp_raw_pair(sv);
+  test_tcp_pair(sv);
   *a = wrap(sv[0], CORIO__FD_STREAM, false);
   *b = wrap(sv[1], CORIO__FD_STREAM, false);
 }
@@ -562,7 +545,7 @@ static void eof_send(eof_reader_t *e, int w, int kind, int v) {
 static void eof_round(int kind, int v) {
   int ends[2];
   if (kind == EOF_PIPE) CHECK_EQ(pipe2(ends, O_CLOEXEC), 0);
-  else tcp_raw_pair(ends);
+  else test_tcp_pair(ends);
   eof_reader_t e = {.fd = wrap(ends[0], kind == EOF_PIPE ? CORIO__FD_PIPE : CORIO__FD_STREAM,
                                kind == EOF_PIPE),
                     .reply = kind == EOF_TCP_SHUTDOWN};

@@ -19,6 +19,7 @@
 #include "corio/runtime.h"
 #include "corio/sync.h"
 #include "netpoll.h"
+#include "net_util.h"
 #include "netpoll_check.h"
 #include "netpoll_testing.h"
 
@@ -529,17 +530,7 @@ Test(netpoll, hangup_hint_ignores_stale_reports) { run_program(1, hup_hint_stale
 
 /* A connected loopback TCP pair, both ends nonblocking. */
 static void tcp_pair(int sv[2]) {
-  int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t len = sizeof sa;
-  CHECK_EQ(bind(l, (struct sockaddr *)&sa, sizeof sa), 0);
-  CHECK_EQ(listen(l, 1), 0);
-  CHECK_EQ(getsockname(l, (struct sockaddr *)&sa, &len), 0);
-  sv[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  CHECK_EQ(connect(sv[0], (struct sockaddr *)&sa, sizeof sa), 0);
-  sv[1] = accept4(l, NULL, NULL, SOCK_CLOEXEC);
-  CHECK(sv[1] >= 0);
-  close(l);
+  test_tcp_pair(sv);
   CHECK_EQ(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
   CHECK_EQ(fcntl(sv[1], F_SETFL, O_NONBLOCK), 0);
 }
