@@ -5,7 +5,7 @@ set style fill solid 0.85 border -1
 set grid ytics
 set key above horizontal
 set xtics rotate by 20 right font ",9"
-set multiplot title "corio (mingw-w64 build) under Wine: Wine's figures, not Windows', vs native corio and peers - 2026-11-26 09:49 UTC (labels: corio-wine / peer cost, below 1 = corio-wine better)"
+set multiplot title "corio (mingw-w64 build) under Wine: Wine's figures, not Windows', vs native corio and peers - 2026-11-26 09:59 UTC (labels: corio-wine / peer cost, below 1 = corio-wine better)"
 set origin 0,0.42
 set size 1,0.55
 set title "latency: median per scenario"
@@ -18,53 +18,53 @@ set boxwidth 0.144 absolute
 $lat_0 << EOD
 -0.32 44 ""
 0.68 104 ""
-1.68 22600 ""
-2.68 834600 ""
-3.68 307900 ""
-4.68 717300 ""
-5.68 97700 ""
-6.68 189200 ""
-7.68 3.08194e+09 ""
+1.68 22700 ""
+2.68 808600 ""
+3.68 375600 ""
+4.68 731800 ""
+5.68 97600 ""
+6.68 153900 ""
+7.68 3.02189e+09 ""
 EOD
 $lat_1 << EOD
--0.16 26 "1.69x"
-0.84 55 "1.89x"
-1.84 20957 "1.08x"
-2.84 1893 "440.89x"
-3.84 2203 "139.76x"
-4.84 9514 "75.39x"
-5.84 28303 "3.45x"
-6.84 28503 "6.64x"
-7.84 5.21664e+07 "59.08x"
+-0.16 25 "1.76x"
+0.84 57 "1.82x"
+1.84 26234 "0.87x"
+2.84 1833 "441.13x"
+3.84 2173 "172.85x"
+4.84 9243 "79.17x"
+5.84 27732 "3.52x"
+6.84 27922 "5.51x"
+7.84 4.84983e+07 "62.31x"
 EOD
 $lat_2 << EOD
-0 15 "2.93x"
-2 20837 "1.08x"
-3 1573 "530.58x"
-4 47932 "6.42x"
-5 9083 "78.97x"
-6 28413 "3.44x"
-7 27111 "6.98x"
-8 3.48442e+07 "88.45x"
+0 14 "3.14x"
+2 26495 "0.86x"
+3 1582 "511.13x"
+4 50255 "7.47x"
+5 9063 "80.75x"
+6 27612 "3.53x"
+7 26640 "5.78x"
+8 3.54543e+07 "85.23x"
 EOD
 $lat_3 << EOD
-3.16 1943 "429.54x"
-4.16 46830 "6.57x"
-5.16 9324 "76.93x"
-6.16 77766 "1.26x"
-7.16 77677 "2.44x"
-8.16 3.61492e+07 "85.26x"
+3.16 1962 "412.13x"
+4.16 51146 "7.34x"
+5.16 9404 "77.82x"
+6.16 76525 "1.28x"
+7.16 77497 "1.99x"
+8.16 3.9768e+07 "75.99x"
 EOD
 $lat_4 << EOD
-0.32 98 "0.45x"
-1.32 192 "0.54x"
-2.32 96249 "0.23x"
-3.32 3115 "267.93x"
-4.32 3024 "101.82x"
-5.32 11257 "63.72x"
-6.32 74282 "1.32x"
-7.32 79349 "2.38x"
-8.32 5.22629e+07 "58.97x"
+0.32 100 "0.44x"
+1.32 194 "0.54x"
+2.32 101406 "0.22x"
+3.32 3114 "259.67x"
+4.32 3115 "120.58x"
+5.32 10886 "67.22x"
+6.32 74512 "1.31x"
+7.32 78487 "1.96x"
+8.32 5.12572e+07 "58.96x"
 EOD
 set yrange [9.9:6.30957e+10]
 plot $lat_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio-wine", \
@@ -87,26 +87,26 @@ set xrange [-0.6:1.6]
 set xtics ("echo, 1 P" 0, "echo, 2 Ps" 1)
 set boxwidth 0.144 absolute
 $thr_0 << EOD
--0.32 3671 ""
-0.68 8676 ""
+-0.32 4187 ""
+0.68 8779 ""
 EOD
 $thr_1 << EOD
--0.16 190931 "52.01x"
-0.84 183952 "21.20x"
+-0.16 173039 "41.33x"
+0.84 170581 "19.43x"
 EOD
 $thr_2 << EOD
-0 216797 "59.06x"
-1 188925 "21.78x"
+0 161432 "38.56x"
+1 182806 "20.82x"
 EOD
 $thr_3 << EOD
-0.16 204455 "55.69x"
-1.16 155980 "17.98x"
+0.16 143656 "34.31x"
+1.16 143212 "16.31x"
 EOD
 $thr_4 << EOD
-0.32 150185 "40.91x"
-1.32 109198 "12.59x"
+0.32 119185 "28.47x"
+1.32 108303 "12.34x"
 EOD
-set yrange [0:281836]
+set yrange [0:237648]
 plot $thr_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio-wine", \
   $thr_1 using 1:2 with boxes fill solid 0.85 lc rgb "#7f7f7f" title "corio", \
   $thr_2 using 1:2 with boxes fill solid 0.85 lc rgb "#1f77b4" title "floor", \
@@ -135,8 +135,8 @@ $mem_1 << EOD
 1 4382 "1.02x"
 EOD
 $mem_2 << EOD
-0.266667 2865 "1.57x"
-1.26667 2817 "1.59x"
+0.266667 2868 "1.57x"
+1.26667 2825 "1.59x"
 EOD
 set yrange [0:5852.6]
 plot $mem_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio-wine", \

@@ -5,7 +5,7 @@ set style fill solid 0.85 border -1
 set grid ytics
 set key above horizontal
 set xtics rotate by 20 right font ",9"
-set multiplot title "corio wakeup latency vs the raw floor, libuv and Go - 2026-11-26 09:49 UTC (labels: corio / peer cost, below 1 = corio better)"
+set multiplot title "corio wakeup latency vs the raw floor, libuv and Go - 2026-11-26 09:59 UTC (labels: corio / peer cost, below 1 = corio better)"
 set origin 0,0.42
 set size 1,0.55
 set title "latency: median per scenario"
@@ -16,44 +16,44 @@ set xrange [-0.6:8.6]
 set xtics ("yield" 0, "channel" 1, "ready, other P" 2, "pipe, 1 P" 3, "pipe, 2 Ps" 4, "TCP" 5, "sleep 1 ms (overshoot)" 6, "deadline 1 ms (overshoot)" 7, "wake storm (all 10k)" 8)
 set boxwidth 0.18 absolute
 $lat_0 << EOD
--0.3 26 ""
-0.7 55 ""
-1.7 20957 ""
-2.7 1893 ""
-3.7 2203 ""
-4.7 9514 ""
-5.7 28303 ""
-6.7 28503 ""
-7.7 5.21664e+07 ""
+-0.3 25 ""
+0.7 57 ""
+1.7 26234 ""
+2.7 1833 ""
+3.7 2173 ""
+4.7 9243 ""
+5.7 27732 ""
+6.7 27922 ""
+7.7 4.84983e+07 ""
 EOD
 $lat_1 << EOD
--0.1 15 "1.73x"
-1.9 20837 "1.01x"
-2.9 1573 "1.20x"
-3.9 47932 "0.05x"
-4.9 9083 "1.05x"
-5.9 28413 "1.00x"
-6.9 27111 "1.05x"
-7.9 3.48442e+07 "1.50x"
+-0.1 14 "1.79x"
+1.9 26495 "0.99x"
+2.9 1582 "1.16x"
+3.9 50255 "0.04x"
+4.9 9063 "1.02x"
+5.9 27612 "1.00x"
+6.9 26640 "1.05x"
+7.9 3.54543e+07 "1.37x"
 EOD
 $lat_2 << EOD
-3.1 1943 "0.97x"
-4.1 46830 "0.05x"
-5.1 9324 "1.02x"
-6.1 77766 "0.36x"
-7.1 77677 "0.37x"
-8.1 3.61492e+07 "1.44x"
+3.1 1962 "0.93x"
+4.1 51146 "0.04x"
+5.1 9404 "0.98x"
+6.1 76525 "0.36x"
+7.1 77497 "0.36x"
+8.1 3.9768e+07 "1.22x"
 EOD
 $lat_3 << EOD
-0.3 98 "0.27x"
-1.3 192 "0.29x"
-2.3 96249 "0.22x"
-3.3 3115 "0.61x"
-4.3 3024 "0.73x"
-5.3 11257 "0.85x"
-6.3 74282 "0.38x"
-7.3 79349 "0.36x"
-8.3 5.22629e+07 "1.00x"
+0.3 100 "0.25x"
+1.3 194 "0.29x"
+2.3 101406 "0.26x"
+3.3 3114 "0.59x"
+4.3 3115 "0.70x"
+5.3 10886 "0.85x"
+6.3 74512 "0.37x"
+7.3 78487 "0.36x"
+8.3 5.12572e+07 "0.95x"
 EOD
 set yrange [9.9:6.30957e+08]
 plot $lat_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio", \
@@ -74,22 +74,22 @@ set xrange [-0.6:1.6]
 set xtics ("echo, 1 P" 0, "echo, 2 Ps" 1)
 set boxwidth 0.18 absolute
 $thr_0 << EOD
--0.3 190931 ""
-0.7 183952 ""
+-0.3 173039 ""
+0.7 170581 ""
 EOD
 $thr_1 << EOD
--0.1 216797 "1.14x"
-0.9 188925 "1.03x"
+-0.1 161432 "0.93x"
+0.9 182806 "1.07x"
 EOD
 $thr_2 << EOD
-0.1 204455 "1.07x"
-1.1 155980 "0.85x"
+0.1 143656 "0.83x"
+1.1 143212 "0.84x"
 EOD
 $thr_3 << EOD
-0.3 150185 "0.79x"
-1.3 109198 "0.59x"
+0.3 119185 "0.69x"
+1.3 108303 "0.63x"
 EOD
-set yrange [0:281836]
+set yrange [0:237648]
 plot $thr_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio", \
   $thr_1 using 1:2 with boxes fill solid 0.85 lc rgb "#7f7f7f" title "floor", \
   $thr_2 using 1:2 with boxes fill solid 0.85 lc rgb "#1f77b4" title "libuv", \
@@ -112,8 +112,8 @@ $mem_0 << EOD
 0.8 4382 ""
 EOD
 $mem_1 << EOD
-0.2 2865 "1.54x"
-1.2 2817 "1.56x"
+0.2 2868 "1.54x"
+1.2 2825 "1.55x"
 EOD
 set yrange [0:5749.9]
 plot $mem_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio", \
