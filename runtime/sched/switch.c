@@ -1,11 +1,12 @@
-/* Every stack switch goes through corio__switch (proc.h) and here so that the sanitizers know about it:
- * ASan must learn the new stack's bounds (or it reports false stack overflows
- * and use-after-returns), TSan must switch its fiber (or it mixes the shadow
- * state of coroutines that share a thread). */
+/* Every stack switch goes through corio__switch (proc.h) and here so that
+ * the sanitizers know about it: ASan must learn the new stack's bounds (or it
+ * reports false stack overflows and use-after-returns), TSan must switch its
+ * fiber (or it mixes the shadow state of coroutines that share a thread). */
 #include "os.h"
 #include "proc.h"
 
 #ifdef CORIO_ASAN
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 #ifdef CORIO_TSAN
@@ -16,6 +17,14 @@ unsigned char corio__ctx_fp_env;
 
 void corio__san_switch_start(corio__san_t *fsan, corio__san_t *tsan, bool from_dies) {
 #ifdef CORIO_ASAN
+  if (from_dies) {
+    /* The dying coroutine's live frames never return, so their redzones would
+     * stay poisoned, and its stack goes to the next coroutine spawned: clear
+     * the shadow from here (the deepest frame still live) to the top. */
+    char *lo = __builtin_frame_address(0), *hi = (char *)fsan->bottom + fsan->size;
+    if (lo >= (const char *)fsan->bottom && lo < hi)
+      __asan_unpoison_memory_region(lo, (size_t)(hi - lo));
+  }
   /* A dying context passes NULL so ASan frees its fake stack. */
   __sanitizer_start_switch_fiber(from_dies ? NULL : &fsan->fake_stack, tsan->bottom, tsan->size);
 #endif
