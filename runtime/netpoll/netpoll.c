@@ -528,12 +528,6 @@ bool corio__pd_hup_seen(corio__pd_t *pd) {
   return atomic_load(&pd->hup);
 }
 
-bool corio__netpoll_ready_tagged(corio__pd_t *pd, uint32_t seq_tag, int tag_bits, int mode,
-                                 bool everr, corio__glist_t *out) {
-  return corio__netpoll_ready_event(pd, seq_tag, tag_bits, mode, everr ? CORIO__PD_EV_ERR : 0,
-                                    out);
-}
-
 bool corio__netpoll_ready_event(corio__pd_t *pd, uint32_t seq_tag, int tag_bits, int mode,
                                 unsigned ev, corio__glist_t *out) {
   uintptr_t mask = ((uintptr_t)1 << tag_bits) - 1;

@@ -50,8 +50,7 @@
  * handle was registered, sets or clears the event-error flag (ev has
  * CORIO__PD_EV_ERR: epoll reported only EPOLLERR), sets the hang-up hint
  * (ev has CORIO__PD_EV_HUP) and readies the waiters of mode: 'r', 'w' or
- * 'r'+'w'. corio__netpoll_ready_tagged(..., everr, out) is the same with no
- * hint, for backends that have none.
+ * 'r'+'w'.
  *
  * The hang-up hint (readiness backends only). A reader on a readiness
  * backend may skip the read that would fail with "would block" after a read
@@ -126,22 +125,19 @@ corio__pd_t *corio__pd_untag(uint64_t tagged, uint32_t *tag);
 /* Deliver an OS event for pd. seq_tag is the low tag_bits bits of the
  * sequence the handle was registered under; when it no longer matches pd's
  * sequence (pd closed, maybe reused) the event is dropped and false returned.
- * Otherwise the event-error flag is set to everr and the waiters of mode are
- * readied: a parked G goes to out, an empty slot becomes READY. The check and
- * the delivery are one step under pd's lock, so a descriptor closed and
- * reopened concurrently never sees the old handle's event. */
-bool corio__netpoll_ready_tagged(corio__pd_t *pd, uint32_t seq_tag, int tag_bits, int mode,
-                                 bool everr, corio__glist_t *out);
-/* The same with event flags: CORIO__PD_EV_ERR sets the event-error flag (and
- * its absence clears it, as everr false does); CORIO__PD_EV_HUP sets the
- * hang-up hint, before the waiters are readied. */
+ * Otherwise the event-error flag is set when ev has CORIO__PD_EV_ERR and
+ * cleared when not, the hang-up hint is set when ev has CORIO__PD_EV_HUP, and
+ * then the waiters of mode are readied: a parked G goes to out, an empty slot
+ * becomes READY. The check and the delivery are one step under pd's lock, so a
+ * descriptor closed and reopened concurrently never sees the old handle's
+ * event. */
 enum { CORIO__PD_EV_ERR = 1u << 0, CORIO__PD_EV_HUP = 1u << 1 };
 bool corio__netpoll_ready_event(corio__pd_t *pd, uint32_t seq_tag, int tag_bits, int mode,
                                 unsigned ev, corio__glist_t *out);
 /* The lock-free half of that check, for a backend that must know whether an
  * event is current before it looks further (IOCP: before it reads the
  * OVERLAPPED, which a stale key's handle may share with someone else). A
- * true answer can go stale at once; deliver with corio__netpoll_ready_tagged. */
+ * true answer can go stale at once; deliver with corio__netpoll_ready_event. */
 bool corio__pd_current(corio__pd_t *pd, uint32_t seq_tag, int tag_bits);
 /* The same without the sequence check and without touching the event-error
  * flag, for a caller that knows pd is current. */

@@ -178,7 +178,7 @@ static void io_completion(const OVERLAPPED_ENTRY *e, corio__glist_t *out) {
     return; /* I/O issued on the handle by someone else */
   if (op->mode != 'r' && op->mode != 'w')
     corio__throw("runtime: netpoll: completion for an operation with a bad mode");
-  corio__netpoll_ready_tagged(pd, seq, SEQ_BITS, op->mode, false, out);
+  corio__netpoll_ready_event(pd, seq, SEQ_BITS, op->mode, 0, out);
 }
 
 /* The port wait's timeout in milliseconds. */

@@ -307,14 +307,7 @@ int corio_park(corio_unlock_fn_t unlock, void *arg, const char *reason) {
  * function that cannot switch, and inlined into one that does it might not
  * be. */
 __attribute__((noinline)) void corio__ready(corio_g_t *g) {
-  /* Exactly one waker readies a parked G (whatever it parked on hands it to
-   * one waker only), so a load and a store suffice; a locked CAS here was a
-   * measurable part of every channel hand-over. The check still catches a
-   * ready of a G that is running or queued. Acquire: the waker then sees
-   * the context the G saved before its status said WAITING. */
-  if (atomic_load_explicit(&g->status, memory_order_acquire) != G_WAITING)
-    corio__throw("ready of a coroutine that is not parked");
-  atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
+  corio__g_wake(g, "ready of a coroutine that is not parked");
   /* A coroutine readying another hands it the rest of its time slice
    * (runnext); the scheduler's own wake-ups (timers) keep FIFO order. */
   corio__m_t *m = corio__getm_entry();

@@ -153,6 +153,17 @@ corio__m_t *corio__getm(void);
 extern _Thread_local corio__m_t *corio__tls_m CORIO__TLS_MODEL;
 static inline corio__m_t *corio__getm_entry(void) { return corio__tls_m; }
 
+/* WAITING -> RUNNABLE for a parked G; fatal (msg) if g is not parked.
+ * Exactly one waker readies a parked G (whatever it parked on hands it to one
+ * waker only), so a load and a store suffice; a locked CAS here was a
+ * measurable part of every channel hand-over. The check still catches a G
+ * that is running or queued. Acquire: the waker then sees the context the G
+ * saved before its status said WAITING. */
+static inline void corio__g_wake(corio_g_t *g, const char *msg) {
+  if (atomic_load_explicit(&g->status, memory_order_acquire) != G_WAITING) corio__throw(msg);
+  atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
+}
+
 /* proc.c */
 void corio__wakep(void);
 void corio__startm(corio__p_t *p, bool spinning);
@@ -208,6 +219,8 @@ void corio__san_m_init(corio__m_t *m);
 
 /* sysmon.c */
 void corio__sysmon_ensure(void);
+void corio__sysmon_stop(void);
+void corio__sysmon_kick(void);
 
 /* While no sysmon runs, the P's own M polls the network on its 61st passes,
  * or coroutines that keep switching among themselves would starve those
@@ -220,7 +233,5 @@ static inline bool corio__periodic_poll_due(corio__p_t *p) {
   p->polls_seen = n;
   return due;
 }
-void corio__sysmon_stop(void);
-void corio__sysmon_kick(void);
 
 #endif

@@ -53,7 +53,8 @@ static uint32_t runqgrab(corio__p_t *p2, corio__p_t *p, uint32_t dst, bool steal
       return 1;
     }
     if (n > RUNQ_SIZE / 2) continue; /* read h and t inconsistently; retry */
-    for (uint32_t i = 0; i < n; i++) corio__runq_slot_store(p, dst + i, corio__runq_slot_load(p2, h + i));
+    for (uint32_t i = 0; i < n; i++)
+      corio__runq_slot_store(p, dst + i, corio__runq_slot_load(p2, h + i));
     if (atomic_compare_exchange_weak_explicit(&p2->runqhead, &h, h + n, memory_order_acq_rel,
                                               memory_order_relaxed))
       return n;

@@ -255,11 +255,7 @@ static corio_g_t *take_polled(corio__m_t *m, corio__glist_t *l) {
   corio_g_t *g = l->head;
   while (g) {
     corio_g_t *next = g->schedlink;
-    /* One waker per parked G (the poll descriptor's slot hands it to one):
-     * a load and a store, as in corio__ready. */
-    if (atomic_load_explicit(&g->status, memory_order_acquire) != G_WAITING)
-      corio__throw("netpoll returned a coroutine that is not parked");
-    atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
+    corio__g_wake(g, "netpoll returned a coroutine that is not parked");
     if (!first && m->p) {
       first = g;
     } else if (m->p) {

@@ -516,10 +516,10 @@ static int hup_hint_stale_main(void *arg) {
   CHECK(corio__pd_hup_seen(b.pd));
   CHECK_EQ(corio__pd_debug_slot(b.pd, 'r'), 1);
   CHECK(l.head == NULL);
-  /* The old entry point never sets it. */
+  /* An event without CORIO__PD_EV_HUP never sets it. */
   piped_t c = open_piped();
-  CHECK(corio__netpoll_ready_tagged(c.pd, (uint32_t)(corio__pd_seq(c.pd) & mask),
-                                    CORIO__PD_TAG_BITS, 'r', false, &l));
+  CHECK(corio__netpoll_ready_event(c.pd, (uint32_t)(corio__pd_seq(c.pd) & mask),
+                                   CORIO__PD_TAG_BITS, 'r', 0, &l));
   CHECK(!corio__pd_hup_seen(c.pd));
   close_piped(&b);
   close_piped(&c);
@@ -631,8 +631,8 @@ static int reuse_main(void *arg) {
   /* The same through the backend entry point, with the old tag. */
   corio__glist_t l = {0};
   uint32_t mask = (1u << CORIO__PD_TAG_BITS) - 1;
-  CHECK(!corio__netpoll_ready_tagged(pdb, (uint32_t)(seq_a & mask), CORIO__PD_TAG_BITS, 'r',
-                                     true, &l));
+  CHECK(!corio__netpoll_ready_event(pdb, (uint32_t)(seq_a & mask), CORIO__PD_TAG_BITS, 'r',
+                                    CORIO__PD_EV_ERR, &l));
   CHECK(l.head == NULL);
   CHECK_EQ(corio__pd_debug_slot(pdb, 'r'), (uintptr_t)atomic_load(&rb.g));
   CHECK_EQ(corio__pd_reset(pdb, 'w', false), CORIO__POLL_OK); /* no event error either */
