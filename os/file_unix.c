@@ -3,7 +3,9 @@
  * newFile): pipes, FIFOs, sockets and terminals do; regular files,
  * directories and block devices do not (epoll refuses them), nor does a
  * descriptor handed to corio_file_new in blocking mode. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "file.h"
 
 #include <errno.h>

@@ -46,7 +46,9 @@
  * pending READY, which it must not drop as prepare would (it may announce the
  * very bytes we want), and honours deadlines and close. A stale READY costs
  * one EAGAIN, after which the normal wait loop runs. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* accept4, IOV_MAX */
+#endif
 #include "fd_unix.h"
 
 #include <errno.h>
@@ -58,6 +60,7 @@
 #include <unistd.h>
 
 #include "corio/runtime.h"
+#include "rawsys_linux.h"
 
 /* One system call's arguments, so that one loop serves every call. */
 typedef struct io_args {
@@ -69,16 +72,26 @@ typedef struct io_args {
   struct sockaddr *sa;
   socklen_t *salen;
 } io_args_t;
+/* A count, or -errno (the kernel's convention: nothing can clobber it). */
 typedef ssize_t (*io_call_t)(int h, io_args_t *a);
 
-static ssize_t call_read(int h, io_args_t *a) { return read(h, a->buf, a->len); }
-static ssize_t call_write(int h, io_args_t *a) { return write(h, a->buf, a->len); }
-static ssize_t call_pread(int h, io_args_t *a) { return pread(h, a->buf, a->len, (off_t)a->off); }
-static ssize_t call_pwrite(int h, io_args_t *a) { return pwrite(h, a->buf, a->len, (off_t)a->off); }
-static ssize_t call_readv(int h, io_args_t *a) { return readv(h, a->iov, a->iovcnt); }
-static ssize_t call_writev(int h, io_args_t *a) { return writev(h, a->iov, a->iovcnt); }
+/* read and write are the hot ones: direct system calls (rawsys_linux.h). */
+static ssize_t call_read(int h, io_args_t *a) { return corio__sys_read(h, a->buf, a->len); }
+static ssize_t call_write(int h, io_args_t *a) { return corio__sys_write(h, a->buf, a->len); }
+static ssize_t call_pread(int h, io_args_t *a) {
+  return corio__sys_ret(pread(h, a->buf, a->len, (off_t)a->off));
+}
+static ssize_t call_pwrite(int h, io_args_t *a) {
+  return corio__sys_ret(pwrite(h, a->buf, a->len, (off_t)a->off));
+}
+static ssize_t call_readv(int h, io_args_t *a) {
+  return corio__sys_ret(readv(h, a->iov, a->iovcnt));
+}
+static ssize_t call_writev(int h, io_args_t *a) {
+  return corio__sys_ret(writev(h, a->iov, a->iovcnt));
+}
 static ssize_t call_accept(int h, io_args_t *a) {
-  return accept4(h, a->sa, a->salen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  return corio__sys_ret(accept4(h, a->sa, a->salen, SOCK_NONBLOCK | SOCK_CLOEXEC));
 }
 
 /* One successful system call: retries EINTR and, when may_wait, waits out
@@ -89,9 +102,9 @@ static ssize_t io_once(corio__fd_t *fd, io_call_t call, io_args_t *a, int mode, 
     bool entered = atomic_load_explicit(&fd->blocking, memory_order_acquire) &&
                    corio_syscall_enter() == 0;
     ssize_t r = call((int)fd->handle, a);
-    int e = r < 0 ? errno : 0; /* before anything else may touch it */
     if (entered) corio_syscall_exit();
     if (r >= 0) return r;
+    int e = (int)-r;
     if (e == EINTR) continue;
     if ((e == EAGAIN || e == EWOULDBLOCK) && may_wait && corio__fd_pollable(fd)) {
       int err = corio__fd_poll_wait(fd, mode);

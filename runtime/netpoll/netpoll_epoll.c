@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "netpoll.h"
+#include "rawsys_linux.h"
 
 /* epoll_pwait2 (Linux 5.11) takes a timespec; older kernels answer ENOSYS and
  * we fall back to epoll_wait's milliseconds. The raw call needs no particular
@@ -104,20 +105,20 @@ void corio__netpoll_break(void) {
   }
 }
 
-/* One epoll call. delay as in corio__netpoll. */
+/* One epoll call: the number of events or -errno. delay as in corio__netpoll. */
 static int epoll_once(struct epoll_event *evs, int max, int64_t delay) {
   /* Polls and waits without a timeout need no nanoseconds: epoll_wait spares
    * the kernel a timespec to copy in and convert, a measurable part of a
    * poll that finds work at once (the most common one: a coroutine parks on
-   * a read, and the scheduler polls). */
+   * a read, and the scheduler polls). A direct system call (rawsys_linux.h). */
   if (delay <= 0)
-    return epoll_wait(epfd, evs, max, delay < 0 ? -1 : 0);
+    return corio__sys_epoll_wait(epfd, evs, max, delay < 0 ? -1 : 0);
   if (atomic_load_explicit(&have_pwait2, memory_order_relaxed)) {
     struct timespec ts = {.tv_sec = (time_t)(delay / 1000000000),
                           .tv_nsec = (long)(delay % 1000000000)};
     long n = syscall(SYS_epoll_pwait2, epfd, evs, max, &ts, NULL, (size_t)0);
     if (n >= 0 || errno != ENOSYS)
-      return (int)n;
+      return (int)corio__sys_ret(n);
     atomic_store_explicit(&have_pwait2, false, memory_order_relaxed);
   }
   int ms;
@@ -127,7 +128,7 @@ static int epoll_once(struct epoll_event *evs, int max, int64_t delay) {
     ms = (int)(delay / 1000000); /* rounded down: returning early is allowed */
   else
     ms = 1000000000; /* about 11.5 days */
-  return epoll_wait(epfd, evs, max, ms);
+  return corio__sys_epoll_wait(epfd, evs, max, ms);
 }
 
 /* Consume a break: only a blocking poll resets the eventfd, so a break meant
@@ -154,7 +155,7 @@ void corio__netpoll(int64_t delay, corio__glist_t *out) {
     n = epoll_once(evs, (int)(sizeof evs / sizeof evs[0]), delay);
     if (n >= 0)
       break;
-    if (errno != EINTR)
+    if (n != -EINTR)
       corio__throw("runtime: netpoll: epoll_wait failed");
     if (delay > 0)
       return; /* a timed wait interrupted: the caller recomputes the delay */
