@@ -17,7 +17,7 @@ static int flavour(const corio__fd_t *fd, int err) {
  * before the handle (the poller must unregister a handle that is still
  * open), then let close, which may be waiting, return. Nothing touches fd
  * after the release: the closer may free it as soon as it wakes. */
-static int destroy(corio__fd_t *fd) {
+int corio__fd_destroy(corio__fd_t *fd) {
   corio__fd_poll_close(fd);
   int err = corio__fd_sys_destroy(fd);
   corio_sema_release(&fd->csema);
@@ -27,19 +27,7 @@ static int destroy(corio__fd_t *fd) {
 int corio__fd_incref(corio__fd_t *fd) { return flavour(fd, corio__fdmu_incref(&fd->mu)); }
 
 int corio__fd_decref(corio__fd_t *fd) {
-  return corio__fdmu_decref(&fd->mu) ? destroy(fd) : 0;
-}
-
-int corio__fd_read_lock(corio__fd_t *fd) { return flavour(fd, corio__fdmu_rwlock(&fd->mu, true)); }
-
-void corio__fd_read_unlock(corio__fd_t *fd) {
-  if (corio__fdmu_rwunlock(&fd->mu, true)) destroy(fd);
-}
-
-int corio__fd_write_lock(corio__fd_t *fd) { return flavour(fd, corio__fdmu_rwlock(&fd->mu, false)); }
-
-void corio__fd_write_unlock(corio__fd_t *fd) {
-  if (corio__fdmu_rwunlock(&fd->mu, false)) destroy(fd);
+  return corio__fdmu_decref(&fd->mu) ? corio__fd_destroy(fd) : 0;
 }
 
 int corio__fd_close(corio__fd_t *fd) {

@@ -128,11 +128,16 @@ int64_t corio__fd_seek(corio__fd_t *fd, int64_t off, int whence);
 /* References without a lock (deadlines, control, platform calls). */
 int corio__fd_incref(corio__fd_t *fd);   /* 0, closing or CORIO_ETOOMANY */
 int corio__fd_decref(corio__fd_t *fd);   /* 0, or destroy's error when it destroyed */
-/* The read / write lock with a reference. */
-int corio__fd_read_lock(corio__fd_t *fd);
-void corio__fd_read_unlock(corio__fd_t *fd);
-int corio__fd_write_lock(corio__fd_t *fd);
-void corio__fd_write_unlock(corio__fd_t *fd);
+/* The read / write lock with a reference (inline: every read and write
+ * takes one). lock: 0, closing, CORIO_ETOOMANY or CORIO_ENOTCORO (fd_mutex.h).
+ * unlock destroys the FD when it drops the last reference of a closed one. */
+static inline int corio__fd_read_lock(corio__fd_t *fd);
+static inline void corio__fd_read_unlock(corio__fd_t *fd);
+static inline int corio__fd_write_lock(corio__fd_t *fd);
+static inline void corio__fd_write_unlock(corio__fd_t *fd);
+/* The last reference of a closed FD is gone: release the poll descriptor,
+ * then the handle. The handle's close error or 0. */
+int corio__fd_destroy(corio__fd_t *fd);
 /* Close (see the life cycle above). The closing error when already closed;
  * otherwise 0 or the OS's close error if this call destroyed the FD. */
 int corio__fd_close(corio__fd_t *fd);
@@ -152,26 +157,60 @@ int corio__fd_poll_init(corio__fd_t *fd);
 void corio__fd_poll_close(corio__fd_t *fd);
 /* Mark the descriptor closing and wake both waiters. */
 void corio__fd_poll_evict(corio__fd_t *fd);
-/* Before an I/O attempt: 0, or closing / CORIO_ETIMEOUT / CORIO_ENOTPOLLABLE
- * when the attempt must not be made. 0 when fd has no descriptor. */
-int corio__fd_poll_prepare(corio__fd_t *fd, int mode);
-/* Park until the handle is ready for mode: 0, closing, CORIO_ETIMEOUT,
- * CORIO_ENOTPOLLABLE (no descriptor, or the backend reported an error). */
-int corio__fd_poll_wait(corio__fd_t *fd, int mode);
+/* Turn a CORIO__POLL_* result other than OK into a corio error of fd's
+ * flavour. */
+int corio__fd_poll_error(const corio__fd_t *fd, int res);
 /* Windows: after CancelIoEx, wait for the aborted completion whatever the
  * deadline or closing state. No-op without a descriptor. */
 void corio__fd_poll_wait_canceled(corio__fd_t *fd, int mode);
+
+/* The four below run on every read and write: inline, because a function
+ * still on the stack when the coroutine parks or the system call returns
+ * costs a mispredicted return (see runtime/sched/rawsys_linux.h). */
+
+/* Before an I/O attempt: 0, or closing / CORIO_ETIMEOUT / CORIO_ENOTPOLLABLE
+ * when the attempt must not be made. 0 when fd has no descriptor. */
+static inline int corio__fd_poll_prepare(corio__fd_t *fd, int mode) {
+  if (!fd->pd) return 0;
+  int res = corio__pd_reset(fd->pd, mode, fd->is_file);
+  return res == CORIO__POLL_OK ? 0 : corio__fd_poll_error(fd, res);
+}
+/* Park until the handle is ready for mode: 0, closing, CORIO_ETIMEOUT,
+ * CORIO_ENOTPOLLABLE (no descriptor, or the backend reported an error). */
+static inline int corio__fd_poll_wait(corio__fd_t *fd, int mode) {
+  if (!fd->pd) return CORIO_ENOTPOLLABLE;
+  int res = corio__pd_wait(fd->pd, mode, fd->is_file);
+  return res == CORIO__POLL_OK ? 0 : corio__fd_poll_error(fd, res);
+}
 /* The hang-up hint of fd's descriptor (corio__pd_hup_seen): the backend has
  * reported end of file, a hang-up, an error or urgent data. false without a
  * descriptor. */
-bool corio__fd_poll_hup_seen(corio__fd_t *fd);
+static inline bool corio__fd_poll_hup_seen(corio__fd_t *fd) {
+  return fd->pd && corio__pd_hup_seen(fd->pd);
+}
 /* On the poller: a descriptor exists and the handle was not disassociated. */
-bool corio__fd_pollable(corio__fd_t *fd);
-/* Turn a CORIO__POLL_* result into 0 or a corio error of fd's flavour. */
-int corio__fd_poll_error(const corio__fd_t *fd, int res);
+static inline bool corio__fd_pollable(corio__fd_t *fd) {
+  /* Acquire pairs with the release that publishes a completed
+   * disassociation: after seeing it, no I/O may expect a port packet. */
+  return fd->pd && !atomic_load_explicit(&fd->disassociated, memory_order_acquire);
+}
 /* Deadlines: absolute monotonic ns, 0 for none, a past time expires at once
  * (pending and later operations fail with CORIO_ETIMEOUT). Errors: closing,
  * CORIO_ENODEADLINE when fd is not pollable. */
 int corio__fd_set_deadline(corio__fd_t *fd, int64_t deadline, int mode);
+
+static inline int corio__fd_lock(corio__fd_t *fd, bool read) {
+  int err = corio__fdmu_rwlock(&fd->mu, read);
+  /* fd_mutex reports a closed FD as CORIO_ECLOSING whatever the flavour. */
+  return err == CORIO_ECLOSING ? corio__fd_closing_error(fd) : err;
+}
+static inline int corio__fd_read_lock(corio__fd_t *fd) { return corio__fd_lock(fd, true); }
+static inline int corio__fd_write_lock(corio__fd_t *fd) { return corio__fd_lock(fd, false); }
+static inline void corio__fd_read_unlock(corio__fd_t *fd) {
+  if (corio__fdmu_rwunlock(&fd->mu, true)) corio__fd_destroy(fd);
+}
+static inline void corio__fd_write_unlock(corio__fd_t *fd) {
+  if (corio__fdmu_rwunlock(&fd->mu, false)) corio__fd_destroy(fd);
+}
 
 #endif

@@ -29,18 +29,18 @@
 #include "sched.h"
 
 #define FIELD_MASK ((uint64_t)CORIO__FDMU_COUNT_MAX)
-#define CLOSED ((uint64_t)1 << 0)
-#define RLOCK ((uint64_t)1 << 1)
-#define WLOCK ((uint64_t)1 << 2)
-#define REF_SHIFT 3
-#define RWAIT_SHIFT (REF_SHIFT + CORIO__FDMU_COUNT_BITS)
-#define WWAIT_SHIFT (RWAIT_SHIFT + CORIO__FDMU_COUNT_BITS)
-#define REF ((uint64_t)1 << REF_SHIFT)
-#define REF_MASK (FIELD_MASK << REF_SHIFT)
+#define CLOSED CORIO__FDMU_CLOSED
+#define RLOCK CORIO__FDMU_RLOCK
+#define WLOCK CORIO__FDMU_WLOCK
+#define REF_SHIFT CORIO__FDMU_REF_SHIFT
+#define RWAIT_SHIFT CORIO__FDMU_RWAIT_SHIFT
+#define WWAIT_SHIFT CORIO__FDMU_WWAIT_SHIFT
+#define REF CORIO__FDMU_REF
+#define REF_MASK CORIO__FDMU_REF_MASK
 #define RWAIT ((uint64_t)1 << RWAIT_SHIFT)
-#define RWAIT_MASK (FIELD_MASK << RWAIT_SHIFT)
+#define RWAIT_MASK CORIO__FDMU_RWAIT_MASK
 #define WWAIT ((uint64_t)1 << WWAIT_SHIFT)
-#define WWAIT_MASK (FIELD_MASK << WWAIT_SHIFT)
+#define WWAIT_MASK CORIO__FDMU_WWAIT_MASK
 
 static bool cas(corio__fd_mutex_t *mu, uint64_t *old, uint64_t new_state) {
   return atomic_compare_exchange_weak_explicit(&mu->state, old, new_state, memory_order_acq_rel,
@@ -83,7 +83,7 @@ bool corio__fdmu_decref(corio__fd_mutex_t *mu) {
   }
 }
 
-int corio__fdmu_rwlock(corio__fd_mutex_t *mu, bool read) {
+int corio__fdmu_rwlock_slow(corio__fd_mutex_t *mu, bool read) {
   const uint64_t bit = read ? RLOCK : WLOCK;
   const uint64_t wait = read ? RWAIT : WWAIT;
   const uint64_t mask = read ? RWAIT_MASK : WWAIT_MASK;
@@ -110,7 +110,7 @@ int corio__fdmu_rwlock(corio__fd_mutex_t *mu, bool read) {
   }
 }
 
-bool corio__fdmu_rwunlock(corio__fd_mutex_t *mu, bool read) {
+bool corio__fdmu_rwunlock_slow(corio__fd_mutex_t *mu, bool read) {
   const uint64_t bit = read ? RLOCK : WLOCK;
   const uint64_t wait = read ? RWAIT : WWAIT;
   const uint64_t mask = read ? RWAIT_MASK : WWAIT_MASK;

@@ -39,14 +39,57 @@ int corio__fdmu_incref_and_close(corio__fd_mutex_t *mu);
 bool corio__fdmu_decref(corio__fd_mutex_t *mu);
 /* Take the read (read == true) or write lock and a reference, sleeping while
  * another holds the lock. */
-int corio__fdmu_rwlock(corio__fd_mutex_t *mu, bool read);
+static inline int corio__fdmu_rwlock(corio__fd_mutex_t *mu, bool read);
 /* Release the lock and the reference; wakes one waiter if any. true as for
  * decref. */
-bool corio__fdmu_rwunlock(corio__fd_mutex_t *mu, bool read);
+static inline bool corio__fdmu_rwunlock(corio__fd_mutex_t *mu, bool read);
 
-/* For tests: the field widths, and a view of the counts. */
+/* The word's layout (fd_mutex.c explains it), for the inline fast paths. */
 #define CORIO__FDMU_COUNT_BITS 20
 #define CORIO__FDMU_COUNT_MAX ((1u << CORIO__FDMU_COUNT_BITS) - 1)
+#define CORIO__FDMU_CLOSED ((uint64_t)1 << 0)
+#define CORIO__FDMU_RLOCK ((uint64_t)1 << 1)
+#define CORIO__FDMU_WLOCK ((uint64_t)1 << 2)
+#define CORIO__FDMU_REF_SHIFT 3
+#define CORIO__FDMU_RWAIT_SHIFT (CORIO__FDMU_REF_SHIFT + CORIO__FDMU_COUNT_BITS)
+#define CORIO__FDMU_WWAIT_SHIFT (CORIO__FDMU_RWAIT_SHIFT + CORIO__FDMU_COUNT_BITS)
+#define CORIO__FDMU_REF ((uint64_t)1 << CORIO__FDMU_REF_SHIFT)
+#define CORIO__FDMU_REF_MASK ((uint64_t)CORIO__FDMU_COUNT_MAX << CORIO__FDMU_REF_SHIFT)
+#define CORIO__FDMU_RWAIT_MASK ((uint64_t)CORIO__FDMU_COUNT_MAX << CORIO__FDMU_RWAIT_SHIFT)
+#define CORIO__FDMU_WWAIT_MASK ((uint64_t)CORIO__FDMU_COUNT_MAX << CORIO__FDMU_WWAIT_SHIFT)
+
+/* The general cases: waiting, waking, closed, a count at its limit. */
+int corio__fdmu_rwlock_slow(corio__fd_mutex_t *mu, bool read);
+bool corio__fdmu_rwunlock_slow(corio__fd_mutex_t *mu, bool read);
+
+/* Every read and write takes and drops a lock: the uncontended case is one
+ * compare-and-swap each, inline (out of line it was a call with six saved
+ * registers around it, a tenth of a pipe round trip's own work). */
+static inline int corio__fdmu_rwlock(corio__fd_mutex_t *mu, bool read) {
+  const uint64_t bit = read ? CORIO__FDMU_RLOCK : CORIO__FDMU_WLOCK;
+  uint64_t old = atomic_load_explicit(&mu->state, memory_order_relaxed);
+  if (!(old & (CORIO__FDMU_CLOSED | bit)) &&
+      (old & CORIO__FDMU_REF_MASK) != CORIO__FDMU_REF_MASK &&
+      atomic_compare_exchange_strong_explicit(&mu->state, &old, (old | bit) + CORIO__FDMU_REF,
+                                              memory_order_acq_rel, memory_order_relaxed))
+    return 0;
+  return corio__fdmu_rwlock_slow(mu, read);
+}
+
+static inline bool corio__fdmu_rwunlock(corio__fd_mutex_t *mu, bool read) {
+  const uint64_t bit = read ? CORIO__FDMU_RLOCK : CORIO__FDMU_WLOCK;
+  const uint64_t waiting = read ? CORIO__FDMU_RWAIT_MASK : CORIO__FDMU_WWAIT_MASK;
+  uint64_t old = atomic_load_explicit(&mu->state, memory_order_relaxed);
+  /* Held, with our reference, nobody to wake, not closed: nothing but the
+   * word to change. */
+  if ((old & (bit | waiting | CORIO__FDMU_CLOSED)) == bit && (old & CORIO__FDMU_REF_MASK) != 0 &&
+      atomic_compare_exchange_strong_explicit(&mu->state, &old, (old & ~bit) - CORIO__FDMU_REF,
+                                              memory_order_acq_rel, memory_order_relaxed))
+    return false;
+  return corio__fdmu_rwunlock_slow(mu, read);
+}
+
+/* For tests: a view of the counts. */
 typedef struct corio__fdmu_view {
   bool closed, rlocked, wlocked;
   uint32_t refs, rwait, wwait;

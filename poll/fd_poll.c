@@ -33,26 +33,8 @@ void corio__fd_poll_evict(corio__fd_t *fd) {
   if (fd->pd) corio__pd_unblock(fd->pd);
 }
 
-int corio__fd_poll_prepare(corio__fd_t *fd, int mode) {
-  if (!fd->pd) return 0;
-  return corio__fd_poll_error(fd, corio__pd_reset(fd->pd, mode, fd->is_file));
-}
-
-int corio__fd_poll_wait(corio__fd_t *fd, int mode) {
-  if (!fd->pd) return CORIO_ENOTPOLLABLE;
-  return corio__fd_poll_error(fd, corio__pd_wait(fd->pd, mode, fd->is_file));
-}
-
 void corio__fd_poll_wait_canceled(corio__fd_t *fd, int mode) {
   if (fd->pd) corio__pd_wait_canceled(fd->pd, mode);
-}
-
-bool corio__fd_poll_hup_seen(corio__fd_t *fd) { return fd->pd && corio__pd_hup_seen(fd->pd); }
-
-bool corio__fd_pollable(corio__fd_t *fd) {
-  /* Acquire pairs with the release that publishes a completed
-   * disassociation: after seeing it, no I/O may expect a port packet. */
-  return fd->pd && !atomic_load_explicit(&fd->disassociated, memory_order_acquire);
 }
 
 int corio__fd_set_deadline(corio__fd_t *fd, int64_t deadline, int mode) {

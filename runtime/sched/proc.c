@@ -222,16 +222,7 @@ __attribute__((always_inline)) static inline void switch_out(corio__m_t *m, cori
   }
 }
 
-/* Run a G from the scheduler loop (g0). Returns when the M is back on g0. */
-void corio__execute(corio__m_t *m, corio_g_t *g) {
-  m->curg = g;
-  g->m = m;
-  m->p->schedtick++;
-  atomic_store_explicit(&g->status, G_RUNNING, memory_order_relaxed);
-  m->action = ACT_NONE;
-  corio__switch(&m->g0ctx, &m->g0san, &g->ctx, &g->san, false, m);
-  after_switch(m);
-}
+void corio__after_switch(corio__m_t *m) { after_switch(m); }
 
 static void after_switch(corio__m_t *m) {
   corio_g_t *g = m->prevg;

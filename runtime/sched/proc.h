@@ -177,7 +177,7 @@ void corio__acquirep(corio__m_t *m, corio__p_t *p);
 void corio__mlive_done(void);
 void corio__switch_out(corio__m_t *m, corio_g_t *g, int action, bool local_ok);
 void corio__setm(corio__m_t *m);
-void corio__execute(corio__m_t *m, corio_g_t *g);
+void corio__after_switch(corio__m_t *m);
 int corio__newproc(corio_fn_t fn, void *arg, size_t stack_size, corio_g_t **out);
 corio__m_t *corio__newm_m0(void);
 void corio__mloop(corio__m_t *m);
@@ -212,6 +212,18 @@ static inline corio__m_t *corio__switch(corio__ctx_t *from, corio__san_t *fsan, 
   (void)from_dies;
   return corio__ctx_switch(from, to, m);
 #endif
+}
+/* Run a G from the scheduler loop (g0); returns when the M is back on g0.
+ * Inline into the loop: g0's frames are live across every switch, and each
+ * costs a mispredicted return when g0 resumes (rawsys_linux.h). */
+static inline void corio__execute(corio__m_t *m, corio_g_t *g) {
+  m->curg = g;
+  g->m = m;
+  m->p->schedtick++;
+  atomic_store_explicit(&g->status, G_RUNNING, memory_order_relaxed);
+  m->action = ACT_NONE;
+  corio__switch(&m->g0ctx, &m->g0san, &g->ctx, &g->san, false, m);
+  if (m->action != ACT_NONE) corio__after_switch(m);
 }
 void corio__san_g_init(corio_g_t *g);
 void corio__san_g_fini(corio_g_t *g);
