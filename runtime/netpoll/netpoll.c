@@ -22,11 +22,20 @@
  *             empty" and "G is parked" would be lost.
  *   G pointer the coroutine is parked. An I/O notification changes it to
  *             READY, a timeout / close to NIL, and either readies the G.
- * When the coroutine runs again it takes the final value with an exchange
- * to NIL (not a plain store): a READY that raced with its wake-up by a
- * timeout is seen, not lost. READY means "the handle became ready"; NIL means
- * "woken for another reason; look at the closing flag and the deadline".
- * G pointers are always greater than PD_WAIT. */
+ * When the coroutine runs again it takes the final value and leaves NIL: a
+ * READY that raced with its wake-up by a timeout is seen, not lost. READY
+ * means "the handle became ready"; NIL means "woken for another reason; look
+ * at the closing flag and the deadline". G pointers are always greater than
+ * PD_WAIT.
+ *
+ * A G pointer is changed only by wakers (the G is parked), and every waker
+ * holds pd->lock (unblock_slot), so the wake-up is a plain store, not a
+ * locked instruction (about 3 ns here). Every other change is an atomic
+ * read-modify-write: NIL and WAIT are changed by the waiter and by wakers at
+ * once; and although only the waiter side takes a READY away, a plain load
+ * and store there would let a hang-up notification arriving in between be
+ * absorbed into the READY being taken, unseen (the hang-up hint, pd->hup).
+ */
 enum { PD_NIL = 0, PD_READY = 1, PD_WAIT = 2 };
 
 /* ---- The info word ----
@@ -61,17 +70,17 @@ struct corio__pd {
    * are looked at; read without the lock (corio__pd_hup_seen).
    *
    * Why a reader that took or dropped the READY of a hang-up notification
-   * sees the hint: the hint's store H, the backend's look at the slot B (the
-   * load and CAS in unblock_slot), the reader's slot operation R (the CAS or
-   * exchange in block(), the exchange in corio__pd_reset) and its load of the
-   * hint L are all seq_cst, so they sit in one total order S consistent with
-   * program order and with each location's modification order. H precedes B
-   * (program order). R took or dropped either the READY that B wrote, or a
-   * READY that B read and left: either way R follows B in S (a seq_cst
-   * operation placed before R would have seen R's NIL, not that READY). R
-   * precedes L. So H precedes L in S, and L reads true. (In the first case R
-   * also reads from B's release: the plain acquire/release argument.) The
-   * hang-up class events all ready the 'r' slot, the one readers look at. */
+   * sees the hint: the hint's store H is seq_cst and precedes the backend's
+   * look at the slot B (unblock_slot) in program order. The reader's slot
+   * operation R (the CAS or exchange in block(), the exchange in
+   * corio__pd_reset) and its load of the hint L are seq_cst too, R before L.
+   * Either R reads the READY that B wrote (a CAS, or a release store over a
+   * parked G): R synchronizes with B, so H happens before L. Or B found
+   * READY already there and left it: B's seq_cst load then precedes R in the
+   * total order S of seq_cst operations (had R come first, B would have read
+   * R's NIL, R being a read-modify-write), so H precedes L in S. Either way L
+   * reads true. The hang-up class events all ready the 'r' slot, the one
+   * readers look at. */
   _Atomic bool hup;
   /* Bumped (under lock) each time the descriptor goes back to the cache;
    * registrations carry it so late events are recognised. Atomic because
@@ -208,21 +217,27 @@ static int check_err(corio__pd_t *pd, int mode) {
   return CORIO__POLL_OK;
 }
 
-/* Move the slot of mode towards READY (ioready: the OS said so) or NIL (a
- * timeout or close) and return the G parked there, if any. A pending READY
- * stays; NIL stays NIL unless ioready, since a waiter checks deadlines and
- * closing before it parks. */
+/* Under pd->lock: move the slot of mode towards READY (ioready: the OS said
+ * so) or NIL (a timeout or close) and return the G parked there, if any. A
+ * pending READY stays; NIL stays NIL unless ioready, since a waiter checks
+ * deadlines and closing before it parks. */
 static corio_g_t *unblock_slot(corio__pd_t *pd, int mode, bool ioready) {
   _Atomic uintptr_t *gpp = slot(pd, mode);
-  uintptr_t old = atomic_load(gpp);
+  uintptr_t next = ioready ? PD_READY : PD_NIL;
+  uintptr_t old = atomic_load(gpp); /* seq_cst: the closer's half, see block() */
   for (;;) {
     if (old == PD_READY)
       return NULL;
     if (old == PD_NIL && !ioready)
       return NULL;
-    uintptr_t next = ioready ? PD_READY : PD_NIL;
+    if (old > PD_WAIT) {
+      /* A parked G: only wakers change the slot now, and they hold the lock.
+       * Release: the G, once readied, sees the hang-up hint stored before. */
+      atomic_store_explicit(gpp, next, memory_order_release);
+      return (corio_g_t *)old;
+    }
     if (atomic_compare_exchange_weak(gpp, &old, next))
-      return old == PD_WAIT ? NULL : (corio_g_t *)old;
+      return NULL;
   }
 }
 

@@ -244,7 +244,10 @@ static void set_spinning(corio__m_t *m, bool on) {
 }
 
 static void poll_network(int64_t delay, corio__glist_t *l) {
-  atomic_fetch_add_explicit(&corio__sched.npolls, 1, memory_order_relaxed);
+  /* Not a locked add: npolls only tells a P whether anyone polled since it
+   * last looked, and a count lost to a race costs one extra poll. */
+  uint32_t n = atomic_load_explicit(&corio__sched.npolls, memory_order_relaxed);
+  atomic_store_explicit(&corio__sched.npolls, n + 1, memory_order_relaxed);
   corio__netpoll(delay, l);
 }
 
@@ -267,7 +270,9 @@ static corio_g_t *take_polled(corio__m_t *m, corio__glist_t *l) {
   }
   l->head = l->tail = NULL;
   l->n = 0;
-  if (first || !m->p) corio__wakep();
+  /* wakep's own first test, inline: with no idle P there is no one to wake. */
+  if ((first || !m->p) && atomic_load_explicit(&corio__sched.npidle, memory_order_acquire) != 0)
+    corio__wakep();
   return first;
 }
 
