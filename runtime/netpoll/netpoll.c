@@ -86,8 +86,10 @@ struct corio__pd {
    * registrations carry it so late events are recognised. Atomic because
    * backends pre-check it without the lock. */
   _Atomic uintptr_t fdseq;
+  /* Guards everything below. In the first cache line with the slots: a
+   * delivery touches that line only. */
+  corio__lock_t lock;
 
-  corio__lock_t lock; /* guards everything below */
   uintptr_t handle;
   bool closing;
   bool rt_armed, wt_armed; /* the timer has been reset and has not fired or been stopped */
@@ -283,7 +285,7 @@ static bool block(corio__pd_t *pd, int mode, bool waitio) {
    * timers change before they look at the slot (both sides seq_cst). */
   commit_t c = {gpp, false};
   if (waitio || check_err(pd, mode) == CORIO__POLL_OK)
-    corio__park(commit, &c, "io wait");
+    corio__park_io(commit, &c, "io wait");
   if (c.committed)
     atomic_fetch_sub_explicit(&waiters, 1, memory_order_relaxed);
   /* Exchange, not store: a READY that arrived with or after our wake-up must
@@ -512,12 +514,8 @@ uint64_t corio__pd_tagged(corio__pd_t *pd, uint32_t tag) {
   return (a >> 6) << CORIO__PD_TAG_BITS | tag;
 }
 
-corio__pd_t *corio__pd_untag(uint64_t tagged, uint32_t *tag) {
-  *tag = (uint32_t)(tagged & ((1u << CORIO__PD_TAG_BITS) - 1));
-  return (corio__pd_t *)(uintptr_t)((tagged >> CORIO__PD_TAG_BITS) << 6);
-}
-
-void corio__netpoll_ready(corio__pd_t *pd, int mode, corio__glist_t *out) {
+/* Under pd->lock, pd current: ready the waiters of mode. */
+static void netpoll_ready(corio__pd_t *pd, int mode, corio__glist_t *out) {
   corio_g_t *rg = NULL, *wg = NULL;
   if (mode == 'r' || mode == 'r' + 'w')
     rg = unblock_slot(pd, 'r', true);
@@ -560,7 +558,7 @@ bool corio__netpoll_ready_event(corio__pd_t *pd, uint32_t seq_tag, int tag_bits,
      * pd->hup). */
     if ((ev & CORIO__PD_EV_HUP) && !atomic_load_explicit(&pd->hup, memory_order_relaxed))
       atomic_store(&pd->hup, true);
-    corio__netpoll_ready(pd, mode, out);
+    netpoll_ready(pd, mode, out);
   }
   corio__unlock(&pd->lock);
   if (!current)

@@ -120,7 +120,10 @@ bool corio__netpoll_is_poll_fd(uintptr_t handle);
  * own sources (the eventfd, a break packet). */
 #define CORIO__PD_TAG_BITS 22
 uint64_t corio__pd_tagged(corio__pd_t *pd, uint32_t tag);
-corio__pd_t *corio__pd_untag(uint64_t tagged, uint32_t *tag);
+static inline corio__pd_t *corio__pd_untag(uint64_t tagged, uint32_t *tag) {
+  *tag = (uint32_t)(tagged & ((1u << CORIO__PD_TAG_BITS) - 1));
+  return (corio__pd_t *)(uintptr_t)((tagged >> CORIO__PD_TAG_BITS) << 6);
+}
 
 /* Deliver an OS event for pd. seq_tag is the low tag_bits bits of the
  * sequence the handle was registered under; when it no longer matches pd's
@@ -139,9 +142,6 @@ bool corio__netpoll_ready_event(corio__pd_t *pd, uint32_t seq_tag, int tag_bits,
  * OVERLAPPED, which a stale key's handle may share with someone else). A
  * true answer can go stale at once; deliver with corio__netpoll_ready_event. */
 bool corio__pd_current(corio__pd_t *pd, uint32_t seq_tag, int tag_bits);
-/* The same without the sequence check and without touching the event-error
- * flag, for a caller that knows pd is current. */
-void corio__netpoll_ready(corio__pd_t *pd, int mode, corio__glist_t *out);
 /* true when at least one G is parked on a pd, or was woken from one and has
  * not run yet (the scheduler then blocks in netpoll rather than report that
  * nothing can ever happen). */

@@ -20,11 +20,9 @@ enum { UNLOCKED = 0, LOCKED = 1, CONTENDED = 2 };
 
 #define LOST_WAKEUP_NS (200 * 1000)
 
-void corio__lock(corio__lock_t *l) {
-  uint32_t c = UNLOCKED;
-  if (atomic_compare_exchange_strong_explicit(&l->state, &c, LOCKED, memory_order_acquire,
-                                              memory_order_relaxed))
-    return;
+/* The fast paths are inline in sched.h: lock's first CAS, unlock's plain store. */
+void corio__lock_slow(corio__lock_t *l) {
+  uint32_t c = LOCKED;
   /* Spin a little: the holder is usually running on another core. */
   for (int i = 0; i < 64; i++) {
     c = UNLOCKED;
@@ -44,11 +42,8 @@ void corio__lock(corio__lock_t *l) {
   }
 }
 
-void corio__unlock(corio__lock_t *l) {
-  if (atomic_load_explicit(&l->state, memory_order_relaxed) != CONTENDED) {
-    atomic_store_explicit(&l->state, UNLOCKED, memory_order_release);
-    return;
-  }
+/* Only called when the state said CONTENDED. */
+void corio__unlock_slow(corio__lock_t *l) {
   if (atomic_exchange_explicit(&l->state, UNLOCKED, memory_order_release) == CONTENDED)
     corio__os_futex_wake(&l->state, 1);
 }

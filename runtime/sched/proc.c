@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-corio__sched_t corio__sched;
+_Alignas(64) corio__sched_t corio__sched;
 
 _Thread_local corio__m_t *corio__tls_m CORIO__TLS_MODEL;
 
@@ -192,12 +192,15 @@ __attribute__((always_inline)) static inline corio_g_t *pick_local(corio__m_t *m
 }
 
 /* Inline into yield and park, the hot callers: one call level less on the
- * path of every switch. */
+ * path of every switch. poll_ok: a wait on the netpoller, which may poll on
+ * its way out (corio__poll_on_park). */
 __attribute__((always_inline)) static inline void switch_out(corio__m_t *m, corio_g_t *g,
-                                                             int action, bool local_ok) {
+                                                             int action, bool local_ok,
+                                                             bool poll_ok) {
   m->prevg = g;
   m->action = action;
   corio_g_t *next = local_ok ? pick_local(m) : NULL;
+  if (poll_ok && !next) next = corio__poll_on_park(m);
   bool dies = action == ACT_EXIT;
   if (next) {
     if (action == ACT_YIELD_GLOBAL) m->action = ACT_YIELD_LOCAL;
@@ -263,7 +266,7 @@ static void after_switch(corio__m_t *m) {
 }
 
 void corio__switch_out(corio__m_t *m, corio_g_t *g, int action, bool local_ok) {
-  switch_out(m, g, action, local_ok);
+  switch_out(m, g, action, local_ok, false);
 }
 
 static void gentry(void *arg, void *pass) {
@@ -285,7 +288,17 @@ void corio__park(corio_unlock_fn_t unlock, void *arg, const char *reason) {
   g->waitreason = reason;
   m->unlockf = unlock;
   m->unlockarg = arg;
-  switch_out(m, g, ACT_PARK, true);
+  switch_out(m, g, ACT_PARK, true, false);
+}
+
+void corio__park_io(corio_unlock_fn_t unlock, void *arg, const char *reason) {
+  corio__m_t *m = corio__getm_entry();
+  corio_g_t *g = m ? m->curg : NULL;
+  if (!g) corio__throw("corio__park_io called outside a coroutine");
+  g->waitreason = reason;
+  m->unlockf = unlock;
+  m->unlockarg = arg;
+  switch_out(m, g, ACT_PARK, true, true);
 }
 
 int corio_park(corio_unlock_fn_t unlock, void *arg, const char *reason) {
@@ -313,7 +326,7 @@ void corio_ready(corio_g_t *g) {
 int corio_yield(void) {
   corio__m_t *m = corio__getm_entry();
   if (!m || !m->curg) return CORIO_ENOTCORO;
-  switch_out(m, m->curg, ACT_YIELD_GLOBAL, true);
+  switch_out(m, m->curg, ACT_YIELD_GLOBAL, true, false);
   return 0;
 }
 

@@ -31,8 +31,22 @@ typedef struct corio__lock {
   _Atomic uint32_t state; /* 0 unlocked, 1 locked, 2 locked with sleepers */
 } corio__lock_t;
 #define CORIO__LOCK_INIT {0}
-void corio__lock(corio__lock_t *l);
-void corio__unlock(corio__lock_t *l);
+/* The uncontended cases inline (one CAS to lock, a load and a store to
+ * unlock): channels and poll descriptors lock on every operation. */
+void corio__lock_slow(corio__lock_t *l);
+void corio__unlock_slow(corio__lock_t *l);
+static inline void corio__lock(corio__lock_t *l) {
+  uint32_t c = 0;
+  if (!atomic_compare_exchange_strong_explicit(&l->state, &c, 1, memory_order_acquire,
+                                               memory_order_relaxed))
+    corio__lock_slow(l);
+}
+static inline void corio__unlock(corio__lock_t *l) {
+  if (atomic_load_explicit(&l->state, memory_order_relaxed) != 2) /* no sleeper: lock.c */
+    atomic_store_explicit(&l->state, 0, memory_order_release);
+  else
+    corio__unlock_slow(l);
+}
 
 /* ---- the running coroutine ----
  * Never inlined: a coroutine may resume on another thread, and a compiler may
@@ -46,6 +60,13 @@ void corio__g_set_param(corio_g_t *g, void *p);
 
 /* Same as corio_park / corio_ready; corio__park must be called on a G. */
 void corio__park(corio_unlock_fn_t unlock, void *arg, const char *reason);
+/* corio__park for a wait on the netpoller. When the P has nothing else to
+ * run, it polls the network (without blocking) before it switches away and
+ * runs a coroutine the poll readied, as findrunnable would have after a
+ * switch to the scheduler loop, one switch sooner. So unlock must not hold a
+ * lock that delivering an event takes (a descriptor's), and the poll uses
+ * about 2 KB more of the coroutine's stack. */
+void corio__park_io(corio_unlock_fn_t unlock, void *arg, const char *reason);
 void corio__ready(corio_g_t *g);
 
 /* An intrusive list of Gs (through the G's scheduler link). */

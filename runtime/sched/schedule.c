@@ -276,6 +276,24 @@ static corio_g_t *take_polled(corio__m_t *m, corio__glist_t *l) {
   return first;
 }
 
+corio_g_t *corio__poll_on_park(corio__m_t *m) {
+  corio__p_t *p = m->p;
+  /* findrunnable's order: local queue, global queue, then the poll. */
+  if (!p || !corio__runqempty(p) ||
+      atomic_load_explicit(&corio__sched.runqsize, memory_order_acquire) ||
+      atomic_load_explicit(&corio__sched.stopping, memory_order_acquire) ||
+      !corio__netpoll_any_waiters() ||
+      atomic_load_explicit(&corio__sched.lastpoll, memory_order_acquire) == 0)
+    return NULL;
+  int64_t w = atomic_load_explicit(&p->timer0when, memory_order_relaxed);
+  if (w != 0 && w <= corio__nanotime()) return NULL;
+  corio__glist_t l = {0};
+  poll_network(0, &l);
+  corio_g_t *g = l.head ? take_polled(m, &l) : NULL;
+  if (g) p->schedtick++;
+  return g;
+}
+
 static corio_g_t *steal_work(corio__m_t *m, int64_t now) {
   corio__p_t *p = m->p;
   int n = corio__sched.nprocs;
