@@ -95,12 +95,12 @@ int corio_file_pipe(corio_file_t **r, corio_file_t **w) {
   return 0;
 }
 
-ptrdiff_t corio_file_read(corio_file_t *f, void *buf, size_t len) {
+CORIO__HOT ptrdiff_t corio_file_read(corio_file_t *f, void *buf, size_t len) {
   if (!f || (!buf && len > 0)) return CORIO_EINVAL;
   return corio__fd_read(&f->pfd, buf, len);
 }
 
-ptrdiff_t corio_file_write(corio_file_t *f, const void *buf, size_t len) {
+CORIO__HOT ptrdiff_t corio_file_write(corio_file_t *f, const void *buf, size_t len) {
   if (!f || (!buf && len > 0)) return CORIO_EINVAL;
   return corio__fd_write(&f->pfd, buf, len);
 }

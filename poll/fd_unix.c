@@ -241,7 +241,7 @@ static ptrdiff_t read_locked(corio__fd_t *fd, io_call_t call, io_args_t *a, size
   return n;
 }
 
-ptrdiff_t corio__fd_read(corio__fd_t *fd, void *buf, size_t len) {
+CORIO__HOT ptrdiff_t corio__fd_read(corio__fd_t *fd, void *buf, size_t len) {
   io_args_t a = {.buf = buf, .len = len < CORIO__FD_MAX_RW ? len : CORIO__FD_MAX_RW};
   return read_locked(fd, call_read, &a, a.len);
 }
@@ -289,7 +289,7 @@ static ptrdiff_t write_all(corio__fd_t *fd, io_call_t call, const void *buf, siz
   return (ptrdiff_t)done;
 }
 
-ptrdiff_t corio__fd_write(corio__fd_t *fd, const void *buf, size_t len) {
+CORIO__HOT ptrdiff_t corio__fd_write(corio__fd_t *fd, const void *buf, size_t len) {
   int err = corio__fd_write_lock(fd);
   if (err) return err;
   ptrdiff_t n = 0;

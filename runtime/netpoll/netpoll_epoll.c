@@ -105,14 +105,9 @@ void corio__netpoll_break(void) {
   }
 }
 
-/* One epoll call: the number of events or -errno. delay as in corio__netpoll. */
-static int epoll_once(struct epoll_event *evs, int max, int64_t delay) {
-  /* Polls and waits without a timeout need no nanoseconds: epoll_wait spares
-   * the kernel a timespec to copy in and convert, a measurable part of a
-   * poll that finds work at once (the most common one: a coroutine parks on
-   * a read, and the scheduler polls). A direct system call (rawsys_linux.h). */
-  if (delay <= 0)
-    return corio__sys_epoll_wait(epfd, evs, max, delay < 0 ? -1 : 0);
+/* One timed epoll call (delay > 0): the number of events or -errno. Out of
+ * line: the non-blocking poll is the hot one. */
+__attribute__((noinline)) static int epoll_timed(struct epoll_event *evs, int max, int64_t delay) {
   if (atomic_load_explicit(&have_pwait2, memory_order_relaxed)) {
     struct timespec ts = {.tv_sec = (time_t)(delay / 1000000000),
                           .tv_nsec = (long)(delay % 1000000000)};
@@ -133,7 +128,7 @@ static int epoll_once(struct epoll_event *evs, int max, int64_t delay) {
 
 /* Consume a break: only a blocking poll resets the eventfd, so a break meant
  * for the blocked poller is not swallowed by a nonblocking one. */
-static void consume_break(int64_t delay) {
+__attribute__((noinline)) static void consume_break(int64_t delay) {
   if (delay == 0)
     return;
   uint64_t v;
@@ -144,16 +139,25 @@ static void consume_break(int64_t delay) {
   atomic_store(&wake_sig, 0);
 }
 
-void corio__netpoll(int64_t delay, corio__glist_t *out) {
-  if (epfd < 0)
+CORIO__HOT void corio__netpoll(int64_t delay, corio__glist_t *out) {
+  if (CORIO__UNLIKELY(epfd < 0))
     return;
   if (delay > (int64_t)1000000 * 1000000000)
     delay = (int64_t)1000000 * 1000000000; /* about 11.5 days */
   struct epoll_event evs[128];
+  const int max = (int)(sizeof evs / sizeof evs[0]);
   int n;
   for (;;) {
-    n = epoll_once(evs, (int)(sizeof evs / sizeof evs[0]), delay);
-    if (n >= 0)
+    /* Polls and waits without a timeout need no nanoseconds: epoll_wait
+     * spares the kernel a timespec to copy in and convert, a measurable part
+     * of a poll that finds work at once (the most common one: a coroutine
+     * parks on a read, and the scheduler polls). A direct system call
+     * (rawsys_linux.h). */
+    if (CORIO__LIKELY(delay <= 0))
+      n = corio__sys_epoll_wait(epfd, evs, max, delay < 0 ? -1 : 0);
+    else
+      n = epoll_timed(evs, max, delay);
+    if (CORIO__LIKELY(n >= 0))
       break;
     if (n != -EINTR)
       corio__throw("runtime: netpoll: epoll_wait failed");
@@ -162,7 +166,7 @@ void corio__netpoll(int64_t delay, corio__glist_t *out) {
   }
   for (int i = 0; i < n; i++) {
     uint32_t e = evs[i].events;
-    if (evs[i].data.u64 == BREAK_DATA) {
+    if (CORIO__UNLIKELY(evs[i].data.u64 == BREAK_DATA)) {
       consume_break(delay);
       continue;
     }

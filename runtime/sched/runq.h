@@ -13,6 +13,14 @@ static inline void corio__runq_slot_store(corio__p_t *p, uint32_t i, corio_g_t *
   atomic_store_explicit(&p->runq[i % RUNQ_SIZE], g, memory_order_relaxed);
 }
 
+/* p's queue is empty (owner only: thieves only ever take, so what the owner
+ * sees empty stays empty until it puts). */
+static inline bool corio__runqempty_owner(corio__p_t *p) {
+  return atomic_load_explicit(&p->runqhead, memory_order_acquire) ==
+             atomic_load_explicit(&p->runqtail, memory_order_relaxed) &&
+         !atomic_load_explicit(&p->runnext, memory_order_relaxed);
+}
+
 /* Move half of a full ring plus g to the global queue. False when a thief
  * raced us; the caller retries the fast path. */
 bool corio__runqput_slow(corio__p_t *p, corio_g_t *g, uint32_t h, uint32_t t);

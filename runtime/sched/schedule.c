@@ -251,35 +251,36 @@ static void poll_network(int64_t delay, corio__glist_t *l) {
   corio__netpoll(delay, l);
 }
 
-/* Make the Gs of a netpoll list runnable; return one to run now (when the M
- * holds a P) and queue the others. */
-static corio_g_t *take_polled(corio__m_t *m, corio__glist_t *l) {
-  corio_g_t *first = NULL;
-  corio_g_t *g = l->head;
-  while (g) {
-    corio_g_t *next = g->schedlink;
-    corio__g_wake(g, "netpoll returned a coroutine that is not parked");
-    if (!first && m->p) {
-      first = g;
-    } else if (m->p) {
-      corio__runqput(m->p, g, false);
-    } else {
-      corio__globrunqput_locking(g);
-    }
-    g = next;
-  }
+/* Make the Gs of a netpoll list (not empty) runnable; return one to run now
+ * (when the M holds a P) and queue the others. */
+CORIO__HOT static corio_g_t *take_polled(corio__m_t *m, corio__glist_t *l) {
+  corio_g_t *first = l->head;
   l->head = l->tail = NULL;
   l->n = 0;
+  if (CORIO__UNLIKELY(!m->p)) {
+    for (corio_g_t *g = first, *next; g; g = next) {
+      next = g->schedlink;
+      corio__g_wake(g, "netpoll returned a coroutine that is not parked");
+      corio__globrunqput_locking(g);
+    }
+    first = NULL;
+  } else {
+    corio__g_wake(first, "netpoll returned a coroutine that is not parked");
+    for (corio_g_t *g = first->schedlink, *next; g; g = next) {
+      next = g->schedlink;
+      corio__g_wake(g, "netpoll returned a coroutine that is not parked");
+      corio__runqput(m->p, g, false);
+    }
+  }
   /* wakep's own first test, inline: with no idle P there is no one to wake. */
-  if ((first || !m->p) && atomic_load_explicit(&corio__sched.npidle, memory_order_acquire) != 0)
-    corio__wakep();
+  if (atomic_load_explicit(&corio__sched.npidle, memory_order_acquire) != 0) corio__wakep();
   return first;
 }
 
-corio_g_t *corio__poll_on_park(corio__m_t *m) {
+CORIO__HOT corio_g_t *corio__poll_on_park(corio__m_t *m) {
   corio__p_t *p = m->p;
   /* findrunnable's order: local queue, global queue, then the poll. */
-  if (!p || !corio__runqempty(p) ||
+  if (!p || !corio__runqempty_owner(p) ||
       atomic_load_explicit(&corio__sched.runqsize, memory_order_acquire) ||
       atomic_load_explicit(&corio__sched.stopping, memory_order_acquire) ||
       !corio__netpoll_any_waiters() ||
