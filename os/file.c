@@ -22,7 +22,7 @@ static int check_flags(int flags, uint32_t perm) {
 
 int corio__file_new(uintptr_t handle, const char *name, int how, corio_file_t **out) {
   if (corio_procs() == 0) return CORIO_ENOTINIT;
-  corio_file_t *f = corio__calloc(1, sizeof *f);
+  corio_file_t *f = corio__calloc(1, CORIO__LINE_SIZE(sizeof *f));
   size_t n = strlen(name) + 1;
   char *copy = corio__malloc(n);
   if (!f || !copy) {

@@ -121,11 +121,6 @@ static struct {
   pd_block_t *blocks;
 } cache = {CORIO__LOCK_INIT, NULL, NULL};
 
-/* Gs parked on a descriptor, plus those woken from one that have not run yet:
- * incremented before the commit CAS and decremented by the G itself when it
- * resumes, so it never falls below the truth (see commit()). */
-_Atomic int32_t corio__netpoll_waiters;
-
 /* Events dropped because their descriptor was closed since (tests look). */
 static _Atomic uint64_t stale_events;
 
@@ -267,7 +262,7 @@ typedef struct commit {
  * before the CAS, so once the G is visible to wakers it is already counted. */
 CORIO__HOT static bool commit(corio_g_t *g, void *arg) {
   commit_t *c = arg;
-  atomic_fetch_add_explicit(&corio__netpoll_waiters, 1, memory_order_relaxed);
+  corio__io_wait_add(1);
   /* Written before the CAS: after a successful CAS the G may run at once. */
   c->committed = true;
   c->g = g;
@@ -275,7 +270,7 @@ CORIO__HOT static bool commit(corio_g_t *g, void *arg) {
   if (atomic_compare_exchange_strong(c->gpp, &w, (uintptr_t)g))
     return true;
   c->committed = false;
-  atomic_fetch_sub_explicit(&corio__netpoll_waiters, 1, memory_order_relaxed);
+  corio__io_wait_add(-1);
   return false;
 }
 
@@ -301,7 +296,7 @@ static bool block(corio__pd_t *pd, int mode, bool waitio) {
   if (waitio || check_err(pd, mode) == CORIO__POLL_OK)
     corio__park_io(commit, &c, "io wait");
   if (CORIO__LIKELY(c.committed)) {
-    atomic_fetch_sub_explicit(&corio__netpoll_waiters, 1, memory_order_relaxed);
+    corio__io_wait_add(-1);
     /* Our waker took us out of the slot, left NIL there and said why in our
      * param (unblock_slot): no locked instruction to take the slot's value.
      * A notification that came after it is pending as READY, for the next
@@ -585,7 +580,6 @@ CORIO__HOT bool corio__netpoll_ready_event(corio__pd_t *pd, uint32_t seq_tag, in
 /* ---- Poller life ---- */
 
 int corio__netpoll_init(void) {
-  atomic_store(&corio__netpoll_waiters, 0);
   return corio__netpoll_backend_init();
 }
 
@@ -612,6 +606,6 @@ uintptr_t corio__pd_debug_slot(const corio__pd_t *pd, int mode) {
   return atomic_load(slot((corio__pd_t *)pd, mode));
 }
 
-int corio__netpoll_debug_waiters(void) { return atomic_load(&corio__netpoll_waiters); }
+int corio__netpoll_debug_waiters(void) { return corio__io_waiting_count(); }
 
 uint64_t corio__netpoll_debug_stale_events(void) { return atomic_load(&stale_events); }

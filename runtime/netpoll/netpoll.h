@@ -145,7 +145,6 @@ bool corio__pd_current(corio__pd_t *pd, uint32_t seq_tag, int tag_bits);
 /* true when at least one G is parked on a pd, or was woken from one and has
  * not run yet (the scheduler then blocks in netpoll rather than report that
  * nothing can ever happen). */
-static inline bool corio__netpoll_any_waiters(void);
 
 /* ---- Portable descriptor operations (netpoll.c) ---- */
 
@@ -189,11 +188,8 @@ uintptr_t corio__pd_seq(const corio__pd_t *pd);
 /* Set the event-error flag if pd's sequence still matches seq (low bits). */
 void corio__pd_set_event_err(corio__pd_t *pd, uintptr_t seq);
 
-/* The count behind corio__netpoll_any_waiters (netpoll.c explains it);
- * inline, as the scheduler looks at it on every pass. */
-extern _Atomic int32_t corio__netpoll_waiters;
-static inline bool corio__netpoll_any_waiters(void) {
-  return atomic_load_explicit(&corio__netpoll_waiters, memory_order_relaxed) > 0;
-}
+/* Inline: the scheduler looks on every pass (the count is sched's,
+ * corio__io_wait_add; netpoll.c keeps it up to date). */
+static inline bool corio__netpoll_any_waiters(void) { return corio__io_waiting_any(); }
 
 #endif

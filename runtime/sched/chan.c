@@ -206,7 +206,7 @@ static int recv(corio_chan_t *c, void *elem, bool *ok, bool block) {
   corio_g_t *self = m ? m->curg : NULL;
   if (block && self == NULL)
     return CORIO_ENOTCORO;
-  bool got;
+  bool got = false;
   corio_g_t *wake;
   corio__lock(&c->lock);
   int rc = corio__chan_recv_locked(c, elem, &got, &wake);

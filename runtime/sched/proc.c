@@ -17,7 +17,8 @@
 
 _Alignas(64) corio__sched_t corio__sched;
 
-_Thread_local corio__m_t *corio__tls_m CORIO__TLS_MODEL;
+/* used: getm_entry reads it from asm, which link-time optimization does not see. */
+__attribute__((used)) _Thread_local corio__m_t *corio__tls_m CORIO__TLS_MODEL;
 
 __attribute__((noinline)) corio__m_t *corio__getm(void) {
   /* Keep the compiler from caching the TLS address across a switch. */
@@ -99,7 +100,7 @@ static int galloc(size_t stack_size, corio_g_t **out) {
   }
   bool fresh = false;
   if (!g) {
-    g = corio__calloc(1, sizeof *g);
+    g = corio__calloc(1, CORIO__LINE_SIZE(sizeof *g));
     if (!g) return CORIO_ENOMEM;
     fresh = true;
   }
@@ -309,10 +310,7 @@ int corio_park(corio_unlock_fn_t unlock, void *arg, const char *reason) {
   return 0;
 }
 
-/* noinline: it reads the M inline (getm_entry), which is only safe in a
- * function that cannot switch, and inlined into one that does it might not
- * be. */
-CORIO__HOT __attribute__((noinline)) void corio__ready(corio_g_t *g) {
+CORIO__HOT void corio__ready(corio_g_t *g) {
   corio__g_wake(g, "ready of a coroutine that is not parked");
   /* A coroutine readying another hands it the rest of its time slice
    * (runnext); the scheduler's own wake-ups (timers) keep FIFO order. */
@@ -330,6 +328,31 @@ CORIO__HOT int corio_yield(void) {
   if (!m || !m->curg) return CORIO_ENOTCORO;
   switch_out(m, m->curg, ACT_YIELD_GLOBAL, true, false);
   return 0;
+}
+
+/* ---- the count of coroutines waiting on I/O (sched.h) ---- */
+
+CORIO__HOT void corio__io_wait_add(int delta) {
+  if (corio__sched.nprocs == 1) {
+    /* Only the P's holder runs this, so no other writer races us; others
+     * (sysmon) only read. */
+    corio__p_t *p = corio__getm_entry()->p;
+    int32_t n = atomic_load_explicit(&p->io_waiting, memory_order_relaxed);
+    atomic_store_explicit(&p->io_waiting, n + delta, memory_order_relaxed);
+  } else {
+    atomic_fetch_add_explicit(&corio__sched.io_waiting, delta, memory_order_relaxed);
+  }
+}
+
+bool corio__io_waiting_any(void) {
+  return corio__sched.allp && corio__io_waiting_any_inline();
+}
+
+int corio__io_waiting_count(void) {
+  if (!corio__sched.allp) return 0;
+  return corio__sched.nprocs == 1
+             ? atomic_load(&corio__sched.allp[0].io_waiting)
+             : atomic_load(&corio__sched.io_waiting);
 }
 
 /* ---- glists ---- */

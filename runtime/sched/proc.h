@@ -79,6 +79,8 @@ typedef struct corio__p {
   corio__m_t *m;
   uint32_t schedtick; /* owner only */
   uint32_t polls_seen; /* owner only: corio__periodic_poll_due */
+  /* Coroutines waiting on I/O, when this is the only P (corio__io_wait_add). */
+  _Atomic int32_t io_waiting;
   /* Go's lock-free ring: the owner puts at tail, anyone takes at head by CAS. */
   _Atomic uint32_t runqhead;
   _Atomic uint32_t runqtail;
@@ -112,6 +114,8 @@ typedef struct corio__sched {
   _Atomic int64_t lastpoll;
   int nprocs;
   corio__p_t *allp;
+  /* Coroutines waiting on I/O, with more than one P (corio__io_wait_add). */
+  _Atomic int32_t io_waiting;
 
   corio__lock_t lock; /* guards the global run queue, idle lists, allm */
   corio_g_t *runqhead, *runqtail;
@@ -147,18 +151,31 @@ extern corio__sched_t corio__sched;
  * thread. */
 corio__m_t *corio__getm(void);
 
-/* The same, inline, for the hottest entry points only: a function may use it
- * once, before its first switch, and must take the M after a switch from the
- * switch's return value (see corio__switch). */
+/* The same, inline, for the hot entry points (park, ready, yield, channel
+ * operations). It reads the thread pointer afresh on every call, so it stays
+ * right wherever the compiler inlines it, link-time optimization included:
+ * an ordinary thread-local access may reuse a thread pointer read before a
+ * switch, after which the coroutine may run on another thread. On x86-64 ELF
+ * that is one %fs-relative load in a volatile asm, which the compiler may
+ * neither merge nor move (initial-exec: the variable is in the static TLS
+ * block, also in the shared library); elsewhere it is the out-of-line
+ * corio__getm. After a switch, take the M from the switch's return value
+ * (see corio__switch): it is already in a register. */
 #if defined(__ELF__)
-/* Initial-exec: one %fs-relative load, not a __tls_get_addr call (the
- * variable lives in the static TLS block, also in the shared library). */
 #define CORIO__TLS_MODEL __attribute__((tls_model("initial-exec")))
 #else
 #define CORIO__TLS_MODEL
 #endif
 extern _Thread_local corio__m_t *corio__tls_m CORIO__TLS_MODEL;
-static inline corio__m_t *corio__getm_entry(void) { return corio__tls_m; }
+static inline corio__m_t *corio__getm_entry(void) {
+#if defined(__ELF__) && defined(__x86_64__)
+  corio__m_t *m;
+  __asm__ volatile("movq corio__tls_m@gottpoff(%%rip), %0\n\tmovq %%fs:(%0), %0" : "=r"(m));
+  return m;
+#else
+  return corio__getm();
+#endif
+}
 
 /* WAITING -> RUNNABLE for a parked G; fatal (msg) if g is not parked.
  * Exactly one waker readies a parked G (whatever it parked on hands it to one
@@ -246,6 +263,13 @@ void corio__sysmon_ensure(void);
 void corio__sysmon_stop(void);
 void corio__sysmon_kick(void);
 
+/* corio__io_waiting_any, inline for the scheduler's own passes. */
+static inline bool corio__io_waiting_any_inline(void) {
+  const _Atomic int32_t *c = corio__sched.nprocs == 1 ? &corio__sched.allp[0].io_waiting
+                                                      : &corio__sched.io_waiting;
+  return atomic_load_explicit(c, memory_order_relaxed) > 0;
+}
+
 /* While no sysmon runs, the P's own M polls the network on its 61st passes,
  * or coroutines that keep switching among themselves would starve those
  * waiting on I/O; but only when nobody has polled since the P last looked
@@ -253,7 +277,7 @@ void corio__sysmon_kick(void);
 static inline bool corio__periodic_poll_due(corio__p_t *p) {
   if (atomic_load_explicit(&corio__sched.sysmon_on, memory_order_relaxed)) return false;
   uint32_t n = atomic_load_explicit(&corio__sched.npolls, memory_order_relaxed);
-  bool due = n == p->polls_seen && corio__netpoll_any_waiters();
+  bool due = n == p->polls_seen && corio__io_waiting_any_inline();
   p->polls_seen = n;
   return due;
 }

@@ -32,6 +32,11 @@
 #endif
 
 /* ---- allocation (runtime/alloc.c): every runtime object goes through here ---- */
+/* The size to ask for an object whose first 64 bytes are hot (G, M, File):
+ * a multiple of 64, so that mimalloc, whose blocks of such sizes start on a
+ * cache line, gives those bytes a line of their own. Only speed depends on
+ * it; any allocator is correct. */
+#define CORIO__LINE_SIZE(n) (((n) + 63) & ~(size_t)63)
 void *corio__malloc(size_t size);
 void *corio__calloc(size_t count, size_t size); /* zeroed; overflow-checked */
 void corio__free(void *ptr);
@@ -73,6 +78,17 @@ void corio__g_set_param(corio_g_t *g, void *p);
 
 /* Same as corio_park / corio_ready; corio__park must be called on a G. */
 void corio__park(corio_unlock_fn_t unlock, void *arg, const char *reason);
+/* The count of coroutines waiting on I/O (netpoll.c keeps it: up before a
+ * parked G becomes visible to wakers, down when it runs again), which tells
+ * the scheduler whether polling the network can find anything. delta is +1
+ * or -1; call on a coroutine or in an unlock callback, with a P held. With a
+ * single P the count lives in the P and changes with plain loads and stores
+ * (only the P's holder changes it); with more, it is one atomic counter.
+ * That spares a 1-P runtime two locked instructions per I/O wait. */
+void corio__io_wait_add(int delta);
+bool corio__io_waiting_any(void);
+int corio__io_waiting_count(void); /* for tests */
+
 /* corio__park for a wait on the netpoller. When the P has nothing else to
  * run, it polls the network (without blocking) before it switches away and
  * runs a coroutine the poll readied, as findrunnable would have after a
