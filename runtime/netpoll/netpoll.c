@@ -14,27 +14,28 @@
  *   PD_READY  an I/O notification is pending; the next waiter consumes it
  *             (READY -> NIL) and returns at once without parking.
  *   PD_WAIT   a coroutine is about to park but has not parked yet. It commits
- *             by a CAS WAIT -> its G pointer, made after it has switched away
- *             (the park unlock callback). Meanwhile an I/O notification may
- *             change WAIT -> READY, or a timeout / close WAIT -> NIL; the CAS
- *             then fails and the coroutine resumes at once. Without this
+ *             by a CAS WAIT -> its waiter record, made after it has switched
+ *             away (the park unlock callback). Meanwhile an I/O notification
+ *             may change WAIT -> READY, or a timeout / close WAIT -> NIL; the
+ *             CAS then fails and the coroutine resumes at once. Without this
  *             intermediate state a notification arriving between "slot is
  *             empty" and "G is parked" would be lost.
- *   G pointer the coroutine is parked. An I/O notification changes it to
- *             READY, a timeout / close to NIL, and either readies the G.
- * When the coroutine runs again it takes the final value and leaves NIL: a
- * READY that raced with its wake-up by a timeout is seen, not lost. READY
- * means "the handle became ready"; NIL means "woken for another reason; look
- * at the closing flag and the deadline". G pointers are always greater than
+ *   waiter    the coroutine is parked: the address of its waiter_t, on its
+ *             stack, which names the G. An I/O notification, a timeout or a
+ *             close takes it out and readies the G.
+ * The coroutine, when it runs again, learns why from its waiter_t: "the
+ * handle became ready", or "woken for another reason; look at the closing
+ * flag and the deadline". A READY that arrives after its wake-up stays
+ * pending for its next wait. Waiter addresses are always greater than
  * PD_WAIT.
  *
- * A G pointer is changed only by wakers (the G is parked), and every waker
- * holds pd->lock (unblock_slot). So waking a parked G is a plain store, of
- * NIL rather than READY: the waker tells the G whether the handle became
- * ready through the G's param, and the G, when it runs, need not take the
- * slot's value with a locked exchange. (A locked instruction costs 15 to 20
- * cycles here, more than anything else on this path: the kernel leaves the
- * store buffer full.) Every other change is an atomic read-modify-write:
+ * A waiter is changed only by wakers (the G is parked), and every waker
+ * holds pd->lock (unblock_slot). So waking a parked G is a plain store of
+ * NIL, the reason goes into the waiter_t, and the G, when it runs, need not
+ * take the slot's value with a locked exchange. (A locked instruction costs
+ * 15 to 20 cycles here, more than anything else on this path: the kernel
+ * leaves the store buffer full.) Every other change is an atomic
+ * read-modify-write:
  * NIL and WAIT are changed by the waiter and by wakers at once; and although
  * only the waiter side takes a READY away, a plain load and store there
  * would let a hang-up notification arriving in between be absorbed into the
@@ -76,7 +77,7 @@ struct corio__pd {
    * Why a reader that took or dropped the READY of a hang-up notification
    * sees the hint: the hint's store H is seq_cst and precedes the backend's
    * look at the slot B (unblock_slot) in program order. If B woke the reader
-   * parked in the slot, the reader learns of the readiness from its param,
+   * parked in the slot, the reader learns of the readiness from its waiter_t,
    * written by B and published by the wake-up: H happens before its load of
    * the hint L. Otherwise the reader's slot operation R (the CAS or exchange
    * in block(), the exchange in corio__pd_reset) and L are seq_cst, R before
@@ -219,8 +220,14 @@ static int check_err(corio__pd_t *pd, int mode) {
   return CORIO__POLL_OK;
 }
 
-/* The parked G's param after a wake-up by I/O readiness (unblock_slot). */
-static char woken_by_io;
+/* What a parked coroutine leaves in its slot: on its stack, valid while it
+ * is parked. Filled by block() and commit(); io by its waker. */
+typedef struct waiter {
+  _Atomic uintptr_t *gpp;
+  corio_g_t *g;
+  bool committed; /* the commit CAS published us; read by the G after it resumes */
+  bool io;        /* woken because the handle became ready (unblock_slot) */
+} waiter_t;
 
 /* Under pd->lock: move the slot of mode towards READY (ioready: the OS said
  * so) or NIL (a timeout or close) and return the G parked there, if any. A
@@ -238,38 +245,32 @@ static corio_g_t *unblock_slot(corio__pd_t *pd, int mode, bool ioready) {
     if (old > PD_WAIT) {
       /* A parked G: only wakers change the slot now, and they hold the lock,
        * so a store will do. The slot goes back to NIL and the G learns the
-       * reason from its param (block()), which spares it a locked exchange
+       * reason from its waiter_t (block()), which spares it a locked exchange
        * when it runs. Both are published to it by the wake-up itself. */
-      corio_g_t *g = (corio_g_t *)old;
-      corio__g_set_param(g, ioready ? &woken_by_io : NULL);
+      waiter_t *w = (waiter_t *)old;
+      w->io = ioready;
       atomic_store_explicit(gpp, PD_NIL, memory_order_release);
-      return g;
+      return w->g;
     }
     if (atomic_compare_exchange_weak(gpp, &old, next))
       return NULL;
   }
 }
 
-typedef struct commit {
-  _Atomic uintptr_t *gpp;
-  corio_g_t *g;
-  bool committed; /* read by the G after it resumes */
-} commit_t;
-
 /* The park unlock callback (Go's netpollblockcommit), run on the scheduler
- * once the G has switched away: publish the G in its slot unless a
+ * once the G has switched away: publish the waiter in its slot unless a
  * notification, timeout or close got there first. The waiter count goes up
  * before the CAS, so once the G is visible to wakers it is already counted. */
 CORIO__HOT static bool commit(corio_g_t *g, void *arg) {
-  commit_t *c = arg;
+  waiter_t *w = arg;
   corio__io_wait_add(1);
   /* Written before the CAS: after a successful CAS the G may run at once. */
-  c->committed = true;
-  c->g = g;
-  uintptr_t w = PD_WAIT;
-  if (atomic_compare_exchange_strong(c->gpp, &w, (uintptr_t)g))
+  w->committed = true;
+  w->g = g;
+  uintptr_t expect = PD_WAIT;
+  if (atomic_compare_exchange_strong(w->gpp, &expect, (uintptr_t)w))
     return true;
-  c->committed = false;
+  w->committed = false;
   corio__io_wait_add(-1);
   return false;
 }
@@ -292,16 +293,16 @@ static bool block(corio__pd_t *pd, int mode, bool waitio) {
   }
   /* The slot says WAIT now; re-check closing and deadlines, which closers and
    * timers change before they look at the slot (both sides seq_cst). */
-  commit_t c = {gpp, NULL, false};
+  waiter_t w = {gpp, NULL, false, false};
   if (waitio || check_err(pd, mode) == CORIO__POLL_OK)
-    corio__park_io(commit, &c, "io wait");
-  if (CORIO__LIKELY(c.committed)) {
+    corio__park_io(commit, &w, "io wait");
+  if (CORIO__LIKELY(w.committed)) {
     corio__io_wait_add(-1);
-    /* Our waker took us out of the slot, left NIL there and said why in our
-     * param (unblock_slot): no locked instruction to take the slot's value.
-     * A notification that came after it is pending as READY, for the next
+    /* Our waker took us out of the slot, left NIL there and said why in w
+     * (unblock_slot): no locked instruction to take the slot's value. A
+     * notification that came after it is pending as READY, for the next
      * wait. */
-    return corio__g_param(c.g) == &woken_by_io;
+    return w.io;
   }
   /* We did not park, or a waker got there before our commit: exchange, not
    * store, so that a READY that arrived meanwhile is not lost. */
@@ -603,7 +604,9 @@ void corio__netpoll_fini(void) {
 /* ---- For tests (netpoll_testing.h) ---- */
 
 uintptr_t corio__pd_debug_slot(const corio__pd_t *pd, int mode) {
-  return atomic_load(slot((corio__pd_t *)pd, mode));
+  uintptr_t v = atomic_load(slot((corio__pd_t *)pd, mode));
+  /* A parked waiter's G (the waiter_t is on its stack, alive while parked). */
+  return v > PD_WAIT ? (uintptr_t)((waiter_t *)v)->g : v;
 }
 
 int corio__netpoll_debug_waiters(void) { return corio__io_waiting_count(); }

@@ -7,8 +7,9 @@
 
 #include "netpoll.h"
 
-/* The raw waiter slot of mode: 0 empty, 1 ready, 2 about to park, or the
- * parked G's address. */
+/* The waiter slot of mode: 0 empty, 1 ready, 2 about to park, or the parked
+ * G's address (the slot holds the G's waiter record; read it only while the
+ * G stays parked). */
 uintptr_t corio__pd_debug_slot(const corio__pd_t *pd, int mode);
 /* The waiter count behind corio__netpoll_any_waiters. */
 int corio__netpoll_debug_waiters(void);
