@@ -206,6 +206,93 @@ Test(netpoll, parked_reader_woken_by_write_from_foreign_thread_2p) {
   run_program(2, wake_by_thread_main, NULL);
 }
 
+/* ---- ping-pong: the poll on the way into a park, and the waiter count ----
+ * Two coroutines bounce a byte over two pipes. Each wait parks; with nothing
+ * else to run, the parking coroutine polls on its way out and switches
+ * straight to the one the poll readied (corio__park_io), never through the
+ * scheduler loop. Meanwhile a foreign thread spawns coroutines (they go to
+ * the global queue) and a third coroutine keeps yielding: the ping-pong
+ * must starve neither. At the end the I/O waiter count is back to zero. */
+typedef struct pingpong {
+  piped_t ab, ba;
+  _Atomic int spawned_ran, yields, stop;
+  corio_wg_t wg;
+} pingpong_t;
+
+static void pp_echo(void *arg) {
+  pingpong_t *pp = arg;
+  for (;;) {
+    int c = read_byte(pp->ab.pd, pp->ab.r);
+    CHECK(c > 0);
+    if (c <= 0 || c == 'q') break;
+    write_byte(pp->ba.w, (unsigned char)c);
+  }
+  corio_wg_done(&pp->wg);
+}
+
+static void pp_yielder(void *arg) {
+  pingpong_t *pp = arg;
+  while (!atomic_load(&pp->stop)) {
+    atomic_fetch_add(&pp->yields, 1);
+    corio_yield();
+  }
+  corio_wg_done(&pp->wg);
+}
+
+static void pp_spawned(void *arg) { atomic_fetch_add(&((pingpong_t *)arg)->spawned_ran, 1); }
+
+enum { PP_SPAWNS = 20 };
+
+static void *pp_spawner(void *arg) {
+  for (int i = 0; i < PP_SPAWNS; i++) {
+    CHECK_EQ(corio_spawn(pp_spawned, arg), 0);
+    struct timespec ts = {0, 500000};
+    nanosleep(&ts, NULL);
+  }
+  return NULL;
+}
+
+static int pingpong_main(void *arg) {
+  (void)arg;
+  static pingpong_t pp;
+  memset(&pp, 0, sizeof pp);
+  pp.ab = open_piped();
+  pp.ba = open_piped();
+  corio_wg_add(&pp.wg, 2);
+  CHECK_EQ(corio_spawn(pp_echo, &pp), 0);
+  CHECK_EQ(corio_spawn(pp_yielder, &pp), 0);
+  pthread_t th;
+  CHECK_EQ(pthread_create(&th, NULL, pp_spawner, &pp), 0);
+  /* Bounce until everything the foreign thread spawned has run and the
+   * yielder has had many turns, or for ten seconds at most. */
+  int64_t give_up = corio_nanotime() + 10000 * MS;
+  long trips = 0;
+  while ((atomic_load(&pp.spawned_ran) < PP_SPAWNS || atomic_load(&pp.yields) < 1000 ||
+          trips < 1000) &&
+         corio_nanotime() < give_up) {
+    write_byte(pp.ab.w, 'p');
+    CHECK_EQ(read_byte(pp.ba.pd, pp.ba.r), 'p');
+    trips++;
+  }
+  pthread_join(th, NULL);
+  CHECK_EQ(atomic_load(&pp.spawned_ran), PP_SPAWNS);
+  CHECK(atomic_load(&pp.yields) >= 1000);
+  CHECK(trips >= 1000);
+  atomic_store(&pp.stop, 1);
+  write_byte(pp.ab.w, 'q');
+  corio_wg_wait(&pp.wg);
+  CHECK_EQ(corio__netpoll_debug_waiters(), 0);
+  CHECK(!corio__netpoll_any_waiters());
+  close_piped(&pp.ab);
+  close_piped(&pp.ba);
+  return 0;
+}
+
+Test(netpoll, pipe_ping_pong_starves_neither_global_nor_local_work) {
+  run_program(1, pingpong_main, NULL);
+  run_program(4, pingpong_main, NULL);
+}
+
 /* ---- deadlines ---- */
 
 static int deadline_expiry_main(void *arg) {
