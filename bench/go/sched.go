@@ -39,7 +39,10 @@ func yieldRT(o *opts) {
 	for atomic.LoadInt64(&turns) < 0 {
 		runtime.Gosched()
 	}
-	if atomic.LoadInt64(&turns) < int64((warm+n)*pBatch-1) {
+	// B must have had (nearly) every turn, or the ping-pong did not happen.
+	// Not exactly every one: Go's own goroutines (GC workers, the scavenger)
+	// can take a few of A's yields (a run on 2026-11-26 saw 96.8%).
+	if atomic.LoadInt64(&turns) < int64((warm+n)*pBatch)*9/10 {
 		die("yield_rt: B ran %d times for %d yields", turns, (warm+n)*pBatch)
 	}
 	emitNs(o, s, -1, "runtime.Gosched ping-pong, 2 goroutines, GOMAXPROCS=1")

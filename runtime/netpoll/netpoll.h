@@ -142,9 +142,6 @@ bool corio__netpoll_ready_event(corio__pd_t *pd, uint32_t seq_tag, int tag_bits,
  * OVERLAPPED, which a stale key's handle may share with someone else). A
  * true answer can go stale at once; deliver with corio__netpoll_ready_event. */
 bool corio__pd_current(corio__pd_t *pd, uint32_t seq_tag, int tag_bits);
-/* true when at least one G is parked on a pd, or was woken from one and has
- * not run yet (the scheduler then blocks in netpoll rather than report that
- * nothing can ever happen). */
 
 /* ---- Portable descriptor operations (netpoll.c) ---- */
 
@@ -188,8 +185,10 @@ uintptr_t corio__pd_seq(const corio__pd_t *pd);
 /* Set the event-error flag if pd's sequence still matches seq (low bits). */
 void corio__pd_set_event_err(corio__pd_t *pd, uintptr_t seq);
 
-/* Inline: the scheduler looks on every pass (the count is sched's,
- * corio__io_wait_add; netpoll.c keeps it up to date). */
+/* true when at least one G is parked on a pd, or was woken from one and has
+ * not run yet: polling may find something, and an idle M blocks in the
+ * poller rather than sleep. The count is sched's (corio__io_wait_add);
+ * netpoll.c keeps it up to date. */
 static inline bool corio__netpoll_any_waiters(void) { return corio__io_waiting_any(); }
 
 #endif
