@@ -5,7 +5,7 @@ set style fill solid 0.85 border -1
 set grid ytics
 set key above horizontal
 set xtics rotate by 20 right font ",9"
-set multiplot title "corio (mingw-w64 build) under Wine: Wine's figures, not Windows', vs native corio and peers - 2026-11-26 09:59 UTC (labels: corio-wine / peer cost, below 1 = corio-wine better)"
+set multiplot title "corio (mingw-w64 build) under Wine: Wine's figures, not Windows', vs native corio and peers - 2026-11-26 11:09 UTC (labels: corio-wine / peer cost, below 1 = corio-wine better)"
 set origin 0,0.42
 set size 1,0.55
 set title "latency: median per scenario"
@@ -16,55 +16,55 @@ set xrange [-0.6:8.6]
 set xtics ("yield" 0, "channel" 1, "ready, other P" 2, "pipe, 1 P" 3, "pipe, 2 Ps" 4, "TCP" 5, "sleep 1 ms (overshoot)" 6, "deadline 1 ms (overshoot)" 7, "wake storm (all 10k)" 8)
 set boxwidth 0.144 absolute
 $lat_0 << EOD
--0.32 44 ""
-0.68 104 ""
-1.68 22700 ""
-2.68 808600 ""
-3.68 375600 ""
-4.68 731800 ""
-5.68 97600 ""
-6.68 153900 ""
-7.68 3.02189e+09 ""
+-0.32 43 ""
+0.68 105 ""
+1.68 16900 ""
+2.68 634900 ""
+3.68 446900 ""
+4.68 701500 ""
+5.68 95700 ""
+6.68 152300 ""
+7.68 3.26727e+09 ""
 EOD
 $lat_1 << EOD
--0.16 25 "1.76x"
-0.84 57 "1.82x"
-1.84 26234 "0.87x"
-2.84 1833 "441.13x"
-3.84 2173 "172.85x"
-4.84 9243 "79.17x"
-5.84 27732 "3.52x"
-6.84 27922 "5.51x"
-7.84 4.84983e+07 "62.31x"
+-0.16 25 "1.72x"
+0.84 51 "2.06x"
+1.84 21037 "0.80x"
+2.84 1673 "379.50x"
+3.84 1923 "232.40x"
+4.84 9464 "74.12x"
+5.84 39900 "2.40x"
+6.84 28073 "5.43x"
+7.84 4.262e+07 "76.66x"
 EOD
 $lat_2 << EOD
-0 14 "3.14x"
-2 26495 "0.86x"
-3 1582 "511.13x"
-4 50255 "7.47x"
-5 9063 "80.75x"
-6 27612 "3.53x"
-7 26640 "5.78x"
-8 3.54543e+07 "85.23x"
+0 16 "2.69x"
+2 20676 "0.82x"
+3 1573 "403.62x"
+4 46609 "9.59x"
+5 9294 "75.48x"
+6 44477 "2.15x"
+7 28914 "5.27x"
+8 3.56017e+07 "91.77x"
 EOD
 $lat_3 << EOD
-3.16 1962 "412.13x"
-4.16 51146 "7.34x"
-5.16 9404 "77.82x"
-6.16 76525 "1.28x"
-7.16 77497 "1.99x"
-8.16 3.9768e+07 "75.99x"
+3.16 1933 "328.45x"
+4.16 46760 "9.56x"
+5.16 9815 "71.47x"
+6.16 92538 "1.03x"
+7.16 79960 "1.90x"
+8.16 4.12714e+07 "79.17x"
 EOD
 $lat_4 << EOD
-0.32 100 "0.44x"
+0.32 99 "0.43x"
 1.32 194 "0.54x"
-2.32 101406 "0.22x"
-3.32 3114 "259.67x"
-4.32 3115 "120.58x"
-5.32 10886 "67.22x"
-6.32 74512 "1.31x"
-7.32 78487 "1.96x"
-8.32 5.12572e+07 "58.96x"
+2.32 94872 "0.18x"
+3.32 3095 "205.14x"
+4.32 3245 "137.72x"
+5.32 11117 "63.10x"
+6.32 88242 "1.08x"
+7.32 78588 "1.94x"
+8.32 5.29032e+07 "61.76x"
 EOD
 set yrange [9.9:6.30957e+10]
 plot $lat_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio-wine", \
@@ -87,26 +87,26 @@ set xrange [-0.6:1.6]
 set xtics ("echo, 1 P" 0, "echo, 2 Ps" 1)
 set boxwidth 0.144 absolute
 $thr_0 << EOD
--0.32 4187 ""
-0.68 8779 ""
+-0.32 3691 ""
+0.68 8193 ""
 EOD
 $thr_1 << EOD
--0.16 173039 "41.33x"
-0.84 170581 "19.43x"
+-0.16 186723 "50.59x"
+0.84 165521 "20.20x"
 EOD
 $thr_2 << EOD
-0 161432 "38.56x"
-1 182806 "20.82x"
+0 189495 "51.34x"
+1 157985 "19.28x"
 EOD
 $thr_3 << EOD
-0.16 143656 "34.31x"
-1.16 143212 "16.31x"
+0.16 165023 "44.71x"
+1.16 132226 "16.14x"
 EOD
 $thr_4 << EOD
-0.32 119185 "28.47x"
-1.32 108303 "12.34x"
+0.32 118742 "32.17x"
+1.32 121428 "14.82x"
 EOD
-set yrange [0:237648]
+set yrange [0:246344]
 plot $thr_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio-wine", \
   $thr_1 using 1:2 with boxes fill solid 0.85 lc rgb "#7f7f7f" title "corio", \
   $thr_2 using 1:2 with boxes fill solid 0.85 lc rgb "#1f77b4" title "floor", \
@@ -127,18 +127,18 @@ set xrange [-0.6:1.6]
 set xtics ("parked on channel" 0, "parked on I/O" 1)
 set boxwidth 0.24 absolute
 $mem_0 << EOD
--0.266667 4502 ""
-0.733333 4484 ""
+-0.266667 4550 ""
+0.733333 4543 ""
 EOD
 $mem_1 << EOD
-0 4423 "1.02x"
-1 4382 "1.02x"
+0 4455 "1.02x"
+1 4424 "1.03x"
 EOD
 $mem_2 << EOD
-0.266667 2868 "1.57x"
-1.26667 2825 "1.59x"
+0.266667 2868 "1.59x"
+1.26667 2821 "1.61x"
 EOD
-set yrange [0:5852.6]
+set yrange [0:5915]
 plot $mem_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio-wine", \
   $mem_1 using 1:2 with boxes fill solid 0.85 lc rgb "#7f7f7f" title "corio", \
   $mem_2 using 1:2 with boxes fill solid 0.85 lc rgb "#9467bd" title "go", \
