@@ -284,24 +284,23 @@ static void gentry(void *arg, void *pass) {
 
 /* ---- park / ready / yield ---- */
 
-CORIO__HOT void corio__park(corio_unlock_fn_t unlock, void *arg, const char *reason) {
+__attribute__((always_inline)) static inline void park(corio_unlock_fn_t unlock, void *arg,
+                                                       const char *reason, bool poll_ok) {
   corio__m_t *m = corio__getm_entry();
   corio_g_t *g = m ? m->curg : NULL;
   if (!g) corio__throw("corio__park called outside a coroutine");
   g->waitreason = reason;
   m->unlockf = unlock;
   m->unlockarg = arg;
-  switch_out(m, g, ACT_PARK, true, false);
+  switch_out(m, g, ACT_PARK, true, poll_ok);
+}
+
+CORIO__HOT void corio__park(corio_unlock_fn_t unlock, void *arg, const char *reason) {
+  park(unlock, arg, reason, false);
 }
 
 CORIO__HOT void corio__park_io(corio_unlock_fn_t unlock, void *arg, const char *reason) {
-  corio__m_t *m = corio__getm_entry();
-  corio_g_t *g = m ? m->curg : NULL;
-  if (!g) corio__throw("corio__park_io called outside a coroutine");
-  g->waitreason = reason;
-  m->unlockf = unlock;
-  m->unlockarg = arg;
-  switch_out(m, g, ACT_PARK, true, true);
+  park(unlock, arg, reason, true);
 }
 
 int corio_park(corio_unlock_fn_t unlock, void *arg, const char *reason) {

@@ -254,6 +254,11 @@ static void race_reader(void *arg) {
     else {
       CHECK_EQ(n, CORIO_ETIMEOUT);
       atomic_fetch_add(&x->timeouts, 1);
+      /* Scheduling is cooperative: a loop of reads that fail at once would
+       * keep the P, and with it the timers on that P (the setter's sleep may
+       * be one), from running; the deadline would then stay expired for
+       * every remaining read. */
+      corio_yield();
     }
   }
   atomic_fetch_add(&x->finished, 1);
@@ -272,6 +277,7 @@ static void race_writer(void *arg) {
     else {
       CHECK_EQ(n, CORIO_ETIMEOUT);
       atomic_fetch_add(&x->timeouts, 1);
+      corio_yield(); /* as the reader does */
     }
     if (i % 8 == 0) corio_yield();
   }
