@@ -5,7 +5,7 @@ set style fill solid 0.85 border -1
 set grid ytics
 set key above horizontal
 set xtics rotate by 20 right font ",9"
-set multiplot title "corio (mingw-w64 build) under Wine: Wine's figures, not Windows', vs native corio and peers - 2026-11-26 11:09 UTC (labels: corio-wine / peer cost, below 1 = corio-wine better)"
+set multiplot title "corio (mingw-w64 build) under Wine: Wine's figures, not Windows', vs native corio and peers - 2026-11-26 11:27 UTC (labels: corio-wine / peer cost, below 1 = corio-wine better)"
 set origin 0,0.42
 set size 1,0.55
 set title "latency: median per scenario"
@@ -17,54 +17,54 @@ set xtics ("yield" 0, "channel" 1, "ready, other P" 2, "pipe, 1 P" 3, "pipe, 2 P
 set boxwidth 0.144 absolute
 $lat_0 << EOD
 -0.32 43 ""
-0.68 105 ""
+0.68 106 ""
 1.68 16900 ""
-2.68 634900 ""
-3.68 446900 ""
-4.68 701500 ""
-5.68 95700 ""
-6.68 152300 ""
-7.68 3.26727e+09 ""
+2.68 633900 ""
+3.68 458600 ""
+4.68 721500 ""
+5.68 94900 ""
+6.68 153700 ""
+7.68 3.11048e+09 ""
 EOD
 $lat_1 << EOD
--0.16 25 "1.72x"
-0.84 51 "2.06x"
-1.84 21037 "0.80x"
-2.84 1673 "379.50x"
-3.84 1923 "232.40x"
-4.84 9464 "74.12x"
-5.84 39900 "2.40x"
-6.84 28073 "5.43x"
-7.84 4.262e+07 "76.66x"
+-0.16 26 "1.65x"
+0.84 53 "2.00x"
+1.84 21451 "0.79x"
+2.84 1752 "361.82x"
+3.84 1973 "232.44x"
+4.84 9284 "77.71x"
+5.84 28914 "3.28x"
+6.84 29314 "5.24x"
+7.84 4.19301e+07 "74.18x"
 EOD
 $lat_2 << EOD
 0 16 "2.69x"
-2 20676 "0.82x"
-3 1573 "403.62x"
-4 46609 "9.59x"
-5 9294 "75.48x"
-6 44477 "2.15x"
-7 28914 "5.27x"
-8 3.56017e+07 "91.77x"
+2 21286 "0.79x"
+3 1662 "381.41x"
+4 51597 "8.89x"
+5 9153 "78.83x"
+6 29294 "3.24x"
+7 29525 "5.21x"
+8 3.61108e+07 "86.14x"
 EOD
 $lat_3 << EOD
-3.16 1933 "328.45x"
-4.16 46760 "9.56x"
-5.16 9815 "71.47x"
-6.16 92538 "1.03x"
-7.16 79960 "1.90x"
-8.16 4.12714e+07 "79.17x"
+3.16 2013 "314.90x"
+4.16 49163 "9.33x"
+5.16 9644 "74.81x"
+6.16 78318 "1.21x"
+7.16 78607 "1.96x"
+8.16 3.93772e+07 "78.99x"
 EOD
 $lat_4 << EOD
-0.32 99 "0.43x"
-1.32 194 "0.54x"
-2.32 94872 "0.18x"
-3.32 3095 "205.14x"
-4.32 3245 "137.72x"
-5.32 11117 "63.10x"
-6.32 88242 "1.08x"
-7.32 78588 "1.94x"
-8.32 5.29032e+07 "61.76x"
+0.32 101 "0.43x"
+1.32 198 "0.54x"
+2.32 97099 "0.17x"
+3.32 3305 "191.80x"
+4.32 3164 "144.94x"
+5.32 11146 "64.73x"
+6.32 78348 "1.21x"
+7.32 78908 "1.95x"
+8.32 5.25828e+07 "59.15x"
 EOD
 set yrange [9.9:6.30957e+10]
 plot $lat_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio-wine", \
@@ -87,26 +87,26 @@ set xrange [-0.6:1.6]
 set xtics ("echo, 1 P" 0, "echo, 2 Ps" 1)
 set boxwidth 0.144 absolute
 $thr_0 << EOD
--0.32 3691 ""
-0.68 8193 ""
+-0.32 4062 ""
+0.68 8585 ""
 EOD
 $thr_1 << EOD
--0.16 186723 "50.59x"
-0.84 165521 "20.20x"
+-0.16 196604 "48.40x"
+0.84 185218 "21.57x"
 EOD
 $thr_2 << EOD
-0 189495 "51.34x"
-1 157985 "19.28x"
+0 195076 "48.02x"
+1 196144 "22.85x"
 EOD
 $thr_3 << EOD
-0.16 165023 "44.71x"
-1.16 132226 "16.14x"
+0.16 193745 "47.70x"
+1.16 196432 "22.88x"
 EOD
 $thr_4 << EOD
-0.32 118742 "32.17x"
-1.32 121428 "14.82x"
+0.32 150435 "37.03x"
+1.32 138627 "16.15x"
 EOD
-set yrange [0:246344]
+set yrange [0:255585]
 plot $thr_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio-wine", \
   $thr_1 using 1:2 with boxes fill solid 0.85 lc rgb "#7f7f7f" title "corio", \
   $thr_2 using 1:2 with boxes fill solid 0.85 lc rgb "#1f77b4" title "floor", \
@@ -131,12 +131,12 @@ $mem_0 << EOD
 0.733333 4543 ""
 EOD
 $mem_1 << EOD
-0 4455 "1.02x"
+0 4456 "1.02x"
 1 4424 "1.03x"
 EOD
 $mem_2 << EOD
-0.266667 2868 "1.59x"
-1.26667 2821 "1.61x"
+0.266667 2866 "1.59x"
+1.26667 2825 "1.61x"
 EOD
 set yrange [0:5915]
 plot $mem_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio-wine", \

@@ -5,7 +5,7 @@ set style fill solid 0.85 border -1
 set grid ytics
 set key above horizontal
 set xtics rotate by 20 right font ",9"
-set multiplot title "corio wakeup latency vs the raw floor, libuv and Go - 2026-11-26 11:09 UTC (labels: corio / peer cost, below 1 = corio better)"
+set multiplot title "corio wakeup latency vs the raw floor, libuv and Go - 2026-11-26 11:27 UTC (labels: corio / peer cost, below 1 = corio better)"
 set origin 0,0.42
 set size 1,0.55
 set title "latency: median per scenario"
@@ -16,44 +16,44 @@ set xrange [-0.6:8.6]
 set xtics ("yield" 0, "channel" 1, "ready, other P" 2, "pipe, 1 P" 3, "pipe, 2 Ps" 4, "TCP" 5, "sleep 1 ms (overshoot)" 6, "deadline 1 ms (overshoot)" 7, "wake storm (all 10k)" 8)
 set boxwidth 0.18 absolute
 $lat_0 << EOD
--0.3 25 ""
-0.7 51 ""
-1.7 21037 ""
-2.7 1673 ""
-3.7 1923 ""
-4.7 9464 ""
-5.7 39900 ""
-6.7 28073 ""
-7.7 4.262e+07 ""
+-0.3 26 ""
+0.7 53 ""
+1.7 21451 ""
+2.7 1752 ""
+3.7 1973 ""
+4.7 9284 ""
+5.7 28914 ""
+6.7 29314 ""
+7.7 4.19301e+07 ""
 EOD
 $lat_1 << EOD
--0.1 16 "1.56x"
-1.9 20676 "1.02x"
-2.9 1573 "1.06x"
-3.9 46609 "0.04x"
-4.9 9294 "1.02x"
-5.9 44477 "0.90x"
-6.9 28914 "0.97x"
-7.9 3.56017e+07 "1.20x"
+-0.1 16 "1.62x"
+1.9 21286 "1.01x"
+2.9 1662 "1.05x"
+3.9 51597 "0.04x"
+4.9 9153 "1.01x"
+5.9 29294 "0.99x"
+6.9 29525 "0.99x"
+7.9 3.61108e+07 "1.16x"
 EOD
 $lat_2 << EOD
-3.1 1933 "0.87x"
-4.1 46760 "0.04x"
-5.1 9815 "0.96x"
-6.1 92538 "0.43x"
-7.1 79960 "0.35x"
-8.1 4.12714e+07 "1.03x"
+3.1 2013 "0.87x"
+4.1 49163 "0.04x"
+5.1 9644 "0.96x"
+6.1 78318 "0.37x"
+7.1 78607 "0.37x"
+8.1 3.93772e+07 "1.06x"
 EOD
 $lat_3 << EOD
-0.3 99 "0.25x"
-1.3 194 "0.26x"
-2.3 94872 "0.22x"
-3.3 3095 "0.54x"
-4.3 3245 "0.59x"
-5.3 11117 "0.85x"
-6.3 88242 "0.45x"
-7.3 78588 "0.36x"
-8.3 5.29032e+07 "0.81x"
+0.3 101 "0.26x"
+1.3 198 "0.27x"
+2.3 97099 "0.22x"
+3.3 3305 "0.53x"
+4.3 3164 "0.62x"
+5.3 11146 "0.83x"
+6.3 78348 "0.37x"
+7.3 78908 "0.37x"
+8.3 5.25828e+07 "0.80x"
 EOD
 set yrange [9.9:6.30957e+08]
 plot $lat_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio", \
@@ -74,22 +74,22 @@ set xrange [-0.6:1.6]
 set xtics ("echo, 1 P" 0, "echo, 2 Ps" 1)
 set boxwidth 0.18 absolute
 $thr_0 << EOD
--0.3 186723 ""
-0.7 165521 ""
+-0.3 196604 ""
+0.7 185218 ""
 EOD
 $thr_1 << EOD
--0.1 189495 "1.01x"
-0.9 157985 "0.95x"
+-0.1 195076 "0.99x"
+0.9 196144 "1.06x"
 EOD
 $thr_2 << EOD
-0.1 165023 "0.88x"
-1.1 132226 "0.80x"
+0.1 193745 "0.99x"
+1.1 196432 "1.06x"
 EOD
 $thr_3 << EOD
-0.3 118742 "0.64x"
-1.3 121428 "0.73x"
+0.3 150435 "0.77x"
+1.3 138627 "0.75x"
 EOD
-set yrange [0:246344]
+set yrange [0:255585]
 plot $thr_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio", \
   $thr_1 using 1:2 with boxes fill solid 0.85 lc rgb "#7f7f7f" title "floor", \
   $thr_2 using 1:2 with boxes fill solid 0.85 lc rgb "#1f77b4" title "libuv", \
@@ -108,14 +108,14 @@ set xrange [-0.6:1.6]
 set xtics ("parked on channel" 0, "parked on I/O" 1)
 set boxwidth 0.36 absolute
 $mem_0 << EOD
--0.2 4455 ""
+-0.2 4456 ""
 0.8 4424 ""
 EOD
 $mem_1 << EOD
-0.2 2868 "1.55x"
-1.2 2821 "1.57x"
+0.2 2866 "1.55x"
+1.2 2825 "1.57x"
 EOD
-set yrange [0:5791.5]
+set yrange [0:5792.8]
 plot $mem_0 using 1:2 with boxes fill solid 0.85 lc rgb "#d62728" title "corio", \
   $mem_1 using 1:2 with boxes fill solid 0.85 lc rgb "#2ca02c" title "go", \
   $mem_1 using 1:2:3 with labels rotate by 90 left offset 0,0.4 font ",8" notitle
