@@ -19,10 +19,14 @@ static int blocked_on(corio_chan_t *c, bool recv) {
   return n;
 }
 
+/* Polls with a short sleep, not a yield: a loop that only takes the channel
+ * lock and yields keeps its thread busy, and under valgrind, which runs one
+ * thread at a time, the other Ms (with the coroutines still to block) then
+ * hardly ran: one in four runs missed the bound. */
 static void wait_blocked(corio_chan_t *c, bool recv, int want) {
   int64_t give_up = corio_nanotime() + 2000 * MS;
   while (blocked_on(c, recv) != want && corio_nanotime() < give_up)
-    corio_yield();
+    corio_sleep(20 * 1000);
   CHECK_EQ(blocked_on(c, recv), want);
 }
 
