@@ -8,11 +8,6 @@ int corio__fd_closing_error(const corio__fd_t *fd) {
   return fd->is_file ? CORIO_ECLOSING : CORIO_ENETCLOSING;
 }
 
-/* fd_mutex reports a closed FD as CORIO_ECLOSING whatever the flavour. */
-static int flavour(const corio__fd_t *fd, int err) {
-  return err == CORIO_ECLOSING ? corio__fd_closing_error(fd) : err;
-}
-
 /* The last reference of a closed FD is gone: release the poll descriptor
  * before the handle (the poller must unregister a handle that is still
  * open), then let close, which may be waiting, return. Nothing touches fd
@@ -24,7 +19,9 @@ int corio__fd_destroy(corio__fd_t *fd) {
   return err;
 }
 
-int corio__fd_incref(corio__fd_t *fd) { return flavour(fd, corio__fdmu_incref(&fd->mu)); }
+int corio__fd_incref(corio__fd_t *fd) {
+  return corio__fd_flavour(fd, corio__fdmu_incref(&fd->mu));
+}
 
 int corio__fd_decref(corio__fd_t *fd) {
   return corio__fdmu_decref(&fd->mu) ? corio__fd_destroy(fd) : 0;
@@ -32,7 +29,7 @@ int corio__fd_decref(corio__fd_t *fd) {
 
 int corio__fd_close(corio__fd_t *fd) {
   int err = corio__fdmu_incref_and_close(&fd->mu);
-  if (err) return flavour(fd, err);
+  if (err) return corio__fd_flavour(fd, err);
   corio__fd_sys_close_begin(fd);
   corio__fd_poll_evict(fd);
   /* Read before our reference goes: once it has, another holder may destroy

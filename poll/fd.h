@@ -199,10 +199,13 @@ static inline bool corio__fd_pollable(corio__fd_t *fd) {
  * CORIO_ENODEADLINE when fd is not pollable. */
 int corio__fd_set_deadline(corio__fd_t *fd, int64_t deadline, int mode);
 
-static inline int corio__fd_lock(corio__fd_t *fd, bool read) {
-  int err = corio__fdmu_rwlock(&fd->mu, read);
-  /* fd_mutex reports a closed FD as CORIO_ECLOSING whatever the flavour. */
+/* An fd_mutex result in fd's flavour: fd_mutex reports a closed FD as
+ * CORIO_ECLOSING whatever the flavour. */
+static inline int corio__fd_flavour(const corio__fd_t *fd, int err) {
   return err == CORIO_ECLOSING ? corio__fd_closing_error(fd) : err;
+}
+static inline int corio__fd_lock(corio__fd_t *fd, bool read) {
+  return corio__fd_flavour(fd, corio__fdmu_rwlock(&fd->mu, read));
 }
 static inline int corio__fd_read_lock(corio__fd_t *fd) { return corio__fd_lock(fd, true); }
 static inline int corio__fd_write_lock(corio__fd_t *fd) { return corio__fd_lock(fd, false); }
