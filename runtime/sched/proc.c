@@ -172,8 +172,6 @@ int corio_spawn(corio_fn_t fn, void *arg) { return corio_spawn_stack(fn, arg, 0)
 
 /* ---- switching out and back in ---- */
 
-static void after_switch(corio__m_t *m);
-
 /* Pick the next G without going through the scheduler loop: only from the
  * local queue, and only when the loop has nothing more urgent to do (a due
  * timer, the periodic look at the global queue and, while no sysmon runs to
@@ -222,13 +220,11 @@ __attribute__((always_inline)) static inline void switch_out(corio__m_t *m, cori
     atomic_store_explicit(&prev->status, G_RUNNABLE, memory_order_release);
     corio__runqput_back(m->p, prev);
   } else if (m->action != ACT_NONE) {
-    after_switch(m);
+    corio__after_switch(m);
   }
 }
 
-void corio__after_switch(corio__m_t *m) { after_switch(m); }
-
-CORIO__HOT static void after_switch(corio__m_t *m) {
+CORIO__HOT void corio__after_switch(corio__m_t *m) {
   corio_g_t *g = m->prevg;
   int action = m->action;
   m->action = ACT_NONE;
@@ -275,7 +271,7 @@ void corio__switch_out(corio__m_t *m, corio_g_t *g, int action, bool local_ok) {
 static void gentry(void *arg, void *pass) {
   corio_g_t *g = arg;
   corio__switch_finish(&g->san);
-  after_switch(pass);
+  corio__after_switch(pass);
   g->fn(g->arg);
   corio__m_t *m = corio__getm();
   corio__switch_out(m, m->curg, ACT_EXIT, true);
@@ -332,27 +328,20 @@ CORIO__HOT int corio_yield(void) {
 /* ---- the count of coroutines waiting on I/O (sched.h) ---- */
 
 CORIO__HOT void corio__io_wait_add(int delta) {
+  _Atomic int32_t *c = &corio__sched.io_waiting;
   if (corio__sched.nprocs == 1) {
-    /* Only the P's holder runs this, so no other writer races us; others
-     * (sysmon) only read. */
-    corio__p_t *p = corio__getm_entry()->p;
-    int32_t n = atomic_load_explicit(&p->io_waiting, memory_order_relaxed);
-    atomic_store_explicit(&p->io_waiting, n + delta, memory_order_relaxed);
+    /* Only the single P's holder runs this, so no other writer races us;
+     * others (sysmon) only read. */
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + delta,
+                          memory_order_relaxed);
   } else {
-    atomic_fetch_add_explicit(&corio__sched.io_waiting, delta, memory_order_relaxed);
+    atomic_fetch_add_explicit(c, delta, memory_order_relaxed);
   }
 }
 
-bool corio__io_waiting_any(void) {
-  return corio__sched.allp && corio__io_waiting_any_inline();
-}
+bool corio__io_waiting_any(void) { return corio__io_waiting_any_inline(); }
 
-int corio__io_waiting_count(void) {
-  if (!corio__sched.allp) return 0;
-  return corio__sched.nprocs == 1
-             ? atomic_load(&corio__sched.allp[0].io_waiting)
-             : atomic_load(&corio__sched.io_waiting);
-}
+int corio__io_waiting_count(void) { return atomic_load(&corio__sched.io_waiting); }
 
 /* ---- glists ---- */
 

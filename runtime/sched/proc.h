@@ -79,8 +79,6 @@ typedef struct corio__p {
   corio__m_t *m;
   uint32_t schedtick; /* owner only */
   uint32_t polls_seen; /* owner only: corio__periodic_poll_due */
-  /* Coroutines waiting on I/O, when this is the only P (corio__io_wait_add). */
-  _Atomic int32_t io_waiting;
   /* Go's lock-free ring: the owner puts at tail, anyone takes at head by CAS. */
   _Atomic uint32_t runqhead;
   _Atomic uint32_t runqtail;
@@ -114,7 +112,7 @@ typedef struct corio__sched {
   _Atomic int64_t lastpoll;
   int nprocs;
   corio__p_t *allp;
-  /* Coroutines waiting on I/O, with more than one P (corio__io_wait_add). */
+  /* Coroutines waiting on I/O (corio__io_wait_add). */
   _Atomic int32_t io_waiting;
 
   corio__lock_t lock; /* guards the global run queue, idle lists, allm */
@@ -265,9 +263,7 @@ void corio__sysmon_kick(void);
 
 /* corio__io_waiting_any, inline for the scheduler's own passes. */
 static inline bool corio__io_waiting_any_inline(void) {
-  const _Atomic int32_t *c = corio__sched.nprocs == 1 ? &corio__sched.allp[0].io_waiting
-                                                      : &corio__sched.io_waiting;
-  return atomic_load_explicit(c, memory_order_relaxed) > 0;
+  return atomic_load_explicit(&corio__sched.io_waiting, memory_order_relaxed) > 0;
 }
 
 /* While no sysmon runs, the P's own M polls the network on its 61st passes,

@@ -82,9 +82,9 @@ void corio__park(corio_unlock_fn_t unlock, void *arg, const char *reason);
  * parked G becomes visible to wakers, down when it runs again), which tells
  * the scheduler whether polling the network can find anything. delta is +1
  * or -1; call on a coroutine or in an unlock callback, with a P held. With a
- * single P the count lives in the P and changes with plain loads and stores
- * (only the P's holder changes it); with more, it is one atomic counter.
- * That spares a 1-P runtime two locked instructions per I/O wait. */
+ * single P it changes with a plain load and store (only the P's holder
+ * changes it); with more, with an atomic add. That spares a 1-P runtime two
+ * locked instructions per I/O wait. */
 void corio__io_wait_add(int delta);
 bool corio__io_waiting_any(void);
 int corio__io_waiting_count(void); /* for tests */
