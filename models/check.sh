@@ -86,7 +86,7 @@ fi
 
 # ---- liveness (each ltl property, weak fairness) ----
 if [ -n "$ltls" ]; then
-  if ! cc -O2 -w -DCOLLAPSE -DMEMLIM="$memlim" -o pan_live pan.c 2>cc.log; then
+  if ! cc -O2 -w -DCOLLAPSE -DNFAIR=10 -DMEMLIM="$memlim" -o pan_live pan.c 2>cc.log; then
     cat cc.log
     exit 1
   fi
