@@ -157,8 +157,10 @@ inline set_spinning(id, on) {
   }
 }
 
-/* corio__startm(p, spinning): hand p (or an idle P) to an idle M. */
-inline startm(p, spinning, m) {
+/* corio__startm(p, spinning): hand p (or an idle P) to an idle M. gb: the
+ * caller's scratch, set when the spinning count goes back after sched.lock
+ * is released. */
+inline startm(p, spinning, m, gb) {
   atomic {
     if
     :: p == NOP -> pidleget(p)
@@ -166,7 +168,12 @@ inline startm(p, spinning, m) {
     fi;
     if
     :: p == NOP ->
+#if defined(UNFIXED) || defined(LATE_GIVEBACK)
+       gb = spinning   /* the count goes back after sched.lock is released */
+#else
+       /* the spinning count wakep took goes back under sched.lock */
        if :: spinning -> nmspinning-- :: else fi
+#endif
     :: else ->
        m = NOP;
        for (j_ : 0 .. NM - 1) {
@@ -176,10 +183,11 @@ inline startm(p, spinning, m) {
        if
        :: m != NOP -> midle[m] = 0
        :: else ->
-          /* newm: a new thread, unless stopping (then the P goes back) */
+          /* newm: a new thread, unless stopping: then the P goes back and
+           * (after the lock) the spinning count */
           assert(stopping); /* the model's pool of idle Ms is big enough */
           pidleput(p); p = NOP;
-          if :: spinning -> nmspinning-- :: else fi
+          gb = spinning
        fi
     fi
   };
@@ -188,18 +196,19 @@ inline startm(p, spinning, m) {
      atomic { mspinning[m] = spinning; nextp[m] = p; park[m] = 0 }  /* futex wake */
   :: else
   fi;
+  if :: gb -> nmspinning--; gb = 0 :: else fi;
   p = NOP; m = 0
 }
 
 /* corio__wakep */
-inline wakep(p, m) {
+inline wakep(p, m, gb) {
   if
   :: npidle == 0
   :: else ->
      if
      :: atomic { nmspinning == 0 -> nmspinning = 1 };  /* the load, then the CAS */
         p = NOP;
-        startm(p, 1, m)
+        startm(p, 1, m, gb)
      :: else
      fi
   fi
@@ -231,9 +240,10 @@ active proctype Kernel() {
 #ifdef FOREIGN
 active proctype Foreign() {
   byte p, m;
+  bit gb;
   /* corio_ready(G2) from a thread without an M: runnable_put(NULL, ...) */
   atomic { globrunqput(G_FOREIGN) };   /* corio__globrunqput_locking */
-  wakep(p, m)
+  wakep(p, m, gb)
 }
 #endif
 
@@ -245,7 +255,7 @@ active proctype Foreign() {
 
 proctype M(byte id; byte start) {
   byte g, p, p2, m, i, busy;
-  bit was, polled, ok;
+  bit was, polled, ok, gb;
 
   if
   :: start == START_POLLER -> goto in_poll
@@ -324,18 +334,24 @@ top:
   :: was ->
      was = 0;
 #ifndef UNFIXED
-     /* the global queue (Go: "check global and P runqueues again") */
-     atomic {
-       if
-       :: runqsize > 0 ->
-          pidleget(p2);
+     /* the global queue (Go: "check global and P runqueues again"): a
+      * seq_cst load of runqsize, then under sched.lock an idle P and the
+      * work */
+     if
+     :: runqsize > 0 ->
+        atomic {
           if
-          :: p2 != NOP -> acquirep(id, p2); globrunqget(p2, 0, g); assert(g != 0)
+          :: runqsize > 0 ->
+             pidleget(p2);
+             if
+             :: p2 != NOP -> acquirep(id, p2); globrunqget(p2, 0, g); assert(g != 0)
+             :: else
+             fi
           :: else
           fi
-       :: else
-       fi
-     };
+        }
+     :: else
+     fi;
      if
      :: g != 0 -> p2 = NOP; set_spinning(id, 1); goto execute
      :: else
@@ -387,16 +403,18 @@ take_polled:
   polled = 0;
   if
   :: mp[id] != NOP -> g = G_IO;
-     if :: npidle != 0 -> wakep(p2, m) :: else fi;
+     if :: npidle != 0 -> wakep(p2, m, gb) :: else fi;
      goto execute
   :: else ->
-     atomic { globrunqput(G_IO) };   /* corio__globrunqput_locking */
 #ifdef UNFIXED
-     if :: npidle != 0 -> wakep(p2, m) :: else fi;
+     atomic { globrunqput(G_IO) };   /* corio__globrunqput_locking */
+     if :: npidle != 0 -> wakep(p2, m, gb) :: else fi;
 #else
-     /* injectglist: start an idle P for each G queued */
-     atomic { pidleget(p2) };
-     if :: p2 != NOP -> startm(p2, 0, m) :: else fi;
+     /* corio__inject_nop: the Gs to the global queue under one lock, then
+      * corio__start_idle: an idle P started for each (Go's injectglist) */
+     atomic { globrunqput(G_IO) };
+     atomic { pidleget(p2) };   /* corio__pidleget_locking */
+     if :: p2 != NOP -> startm(p2, 0, m, gb) :: else fi;
 #endif
      goto stopm
   fi;
@@ -420,7 +438,7 @@ execute:
   if
   :: mspinning[id] ->
      set_spinning(id, 0);
-     if :: nmspinning == 0 -> wakep(p2, m) :: else fi
+     if :: nmspinning == 0 -> wakep(p2, m, gb) :: else fi
   :: else
   fi;
   /* corio__execute(m, g) */
@@ -429,7 +447,7 @@ execute:
      io_waiting--;   /* block() after the wake-up: corio__io_wait_add(-1) */
 #ifdef SPAWN
      atomic { lrq[mp[id]] ! G_SPAWNED };  /* corio__ready: runnable_put(m, G3, next) */
-     wakep(p2, m);
+     wakep(p2, m, gb);
 #endif
      skip
   :: else

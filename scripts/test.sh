@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build corio and run every test suite:
-#   native    Criterion suites, install/consumer test      (build-test/native)
+#   native    Criterion suites, install/consumer test, the
+#             spin model checks of models/                 (build-test/native)
 #   asan      the same under AddressSanitizer + UBSan       (build-test/asan)
 #   tsan      the same under ThreadSanitizer                (build-test/tsan)
 #   mingw     cross-built with mingw-w64, run under Wine    (build-test/mingw)
@@ -24,6 +25,7 @@ need=(cmake ninja-build gcc g++ pkg-config libcriterion-dev libmimalloc-dev libu
 for s in "${stages[@]}"; do
   [ "$s" = mingw ] && need+=(mingw-w64 wine wine64)
   [ "$s" = valgrind ] && need+=(valgrind)
+  [ "$s" = native ] && need+=(spin) # models/ checks
 done
 missing=()
 for p in "${need[@]}"; do
