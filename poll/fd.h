@@ -166,7 +166,7 @@ void corio__fd_poll_wait_canceled(corio__fd_t *fd, int mode);
 
 /* The four below run on every read and write: inline, because a function
  * still on the stack when the coroutine parks or the system call returns
- * costs a mispredicted return (see runtime/sched/rawsys_linux.h). */
+ * costs a mispredicted return (see runtime/rawsys_linux.h). */
 
 /* Before an I/O attempt: 0, or closing / CORIO_ETIMEOUT / CORIO_ENOTPOLLABLE
  * when the attempt must not be made. 0 when fd has no descriptor. */

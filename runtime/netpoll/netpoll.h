@@ -11,7 +11,7 @@
  *        then on the heaps may be freed but not walked.
  * Both call the backend's corio__netpoll_backend_init / _fini below.
  *
- * ---- Backend contract (netpoll_epoll.c, netpoll_windows.c) ----
+ * ---- Backend contract (netpoll_epoll_linux.c, netpoll_windows.c) ----
  * Each backend defines, with these exact names:
  *
  *   int  corio__netpoll_backend_init(void)

@@ -1,5 +1,5 @@
 /* What the scheduler needs from the OS. One implementation per platform:
- * os_unix.c (Linux) and os_windows.c. Only the scheduler includes this. */
+ * os_linux.c and os_windows.c. Only the scheduler includes this. */
 #ifndef CORIO_SCHED_OS_H
 #define CORIO_SCHED_OS_H
 
