@@ -1,11 +1,10 @@
-/* The scheduler's OS layer for Linux. */
+/* The scheduler's OS layer for Linux (the futex is in runtime/futex_linux.c). */
 #include "os.h"
 
 #include "corio/error.h"
 
 #include <errno.h>
 #include <stdbool.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -14,7 +13,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -82,20 +80,6 @@ int corio__os_thread_start(uintptr_t *t, void (*fn)(void *), void *arg) {
 }
 
 void corio__os_thread_join(uintptr_t t) { pthread_join((pthread_t)t, NULL); }
-
-void corio__os_futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t ns) {
-  struct timespec ts, *tsp = NULL;
-  if (ns >= 0) {
-    ts.tv_sec = (time_t)(ns / 1000000000);
-    ts.tv_nsec = (long)(ns % 1000000000);
-    tsp = &ts;
-  }
-  syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT_PRIVATE, val, tsp, NULL, 0);
-}
-
-void corio__os_futex_wake(_Atomic uint32_t *addr, int n) {
-  syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE_PRIVATE, n < 0 ? 0x7fffffff : n, NULL, NULL, 0);
-}
 
 size_t corio__os_page_size(void) {
   static size_t page;

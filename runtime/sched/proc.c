@@ -40,12 +40,6 @@ uint64_t corio_g_id(const corio_g_t *g) { return g ? g->id : 0; }
 void *corio__g_param(corio_g_t *g) { return g->param; }
 void corio__g_set_param(corio_g_t *g, void *p) { g->param = p; }
 
-_Noreturn void corio__throw(const char *msg) {
-  fprintf(stderr, "corio: fatal error: %s\n", msg);
-  fflush(stderr);
-  abort();
-}
-
 /* ---- G allocation ---- */
 
 static void gentry(void *arg, void *pass);

@@ -2,7 +2,6 @@
 #include "netpoll.h"
 #include "os.h"
 #include "proc.h"
-#include "runtime/alloc_internal.h"
 #include "sema_internal.h"
 
 #include <stdlib.h>
