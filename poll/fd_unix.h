@@ -40,6 +40,12 @@ int corio__fd_wait_write(corio__fd_t *fd);
  * other end) would make reads wait for data that is already there. */
 void corio__fd_set_plain_pipe(corio__fd_t *fd);
 
+/* Defined by the OS's own file (fd_linux.c): whether a read of h that
+ * returns fewer bytes than it asked for proves h empty (the short-read rule,
+ * fd_unix.c), as far as can be told when the FD is initialised. Linux: plain
+ * TCP sockets. A port without such knowledge returns false. */
+bool corio__fd_os_short_means_empty(int h);
+
 /* Put the descriptor in blocking mode for good: later operations block their
  * thread (with the P handed on), deadlines are cleared and setting one fails
  * with CORIO_ENODEADLINE. 0, the closing error, or fcntl's error. */
