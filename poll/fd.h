@@ -147,7 +147,7 @@ int corio__fd_closing_error(const corio__fd_t *fd);
  * reference error without calling fn. */
 int corio__fd_control(corio__fd_t *fd, int (*fn)(uintptr_t handle, void *arg), void *arg);
 
-/* ==== Portable poll-descriptor wrapper (fd_poll.c) ==== */
+/* ==== Portable poll-descriptor wrapper (fd.c) ==== */
 
 /* Open a poll descriptor for fd->handle (registers it with the backend). 0 or
  * the backend's error (fd->pd stays NULL). */
