@@ -319,24 +319,6 @@ CORIO__HOT int corio_yield(void) {
   return 0;
 }
 
-/* ---- the count of coroutines waiting on I/O (sched.h) ---- */
-
-CORIO__HOT void corio__io_wait_add(int delta) {
-  _Atomic int32_t *c = &corio__sched.io_waiting;
-  if (corio__sched.nprocs == 1) {
-    /* Only the single P's holder runs this, so no other writer races us;
-     * others (sysmon) only read. */
-    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + delta,
-                          memory_order_relaxed);
-  } else {
-    atomic_fetch_add_explicit(c, delta, memory_order_relaxed);
-  }
-}
-
-bool corio__io_waiting_any(void) { return corio__io_waiting_any_inline(); }
-
-int corio__io_waiting_count(void) { return atomic_load(&corio__sched.io_waiting); }
-
 /* ---- glists ---- */
 
 void corio__glist_push(corio__glist_t *l, corio_g_t *g) {

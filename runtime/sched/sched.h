@@ -34,17 +34,6 @@ void corio__g_set_param(corio_g_t *g, void *p);
 
 /* Same as corio_park / corio_ready; corio__park must be called on a G. */
 void corio__park(corio_unlock_fn_t unlock, void *arg, const char *reason);
-/* The count of coroutines waiting on I/O (netpoll.c keeps it: up before a
- * parked G becomes visible to wakers, down when it runs again), which tells
- * the scheduler whether polling the network can find anything. delta is +1
- * or -1; call on a coroutine or in an unlock callback, with a P held. With a
- * single P it changes with a plain load and store (only the P's holder
- * changes it); with more, with an atomic add. That spares a 1-P runtime two
- * locked instructions per I/O wait. */
-void corio__io_wait_add(int delta);
-bool corio__io_waiting_any(void);
-int corio__io_waiting_count(void); /* for tests */
-
 /* corio__park for a wait on the netpoller. When the P has nothing else to
  * run, it polls the network (without blocking) before it switches away and
  * runs a coroutine the poll readied, as findrunnable would have after a
