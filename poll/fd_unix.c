@@ -355,8 +355,6 @@ int corio__fd_accept(corio__fd_t *fd, struct sockaddr *sa, socklen_t *salen, int
   return err;
 }
 
-int corio__fd_wait_write(corio__fd_t *fd) { return corio__fd_poll_wait(fd, 'w'); }
-
 int corio__fd_connect(corio__fd_t *fd, const struct sockaddr *sa, socklen_t salen) {
   int err = corio__fd_write_lock(fd);
   if (err) return err;

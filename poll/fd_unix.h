@@ -28,9 +28,6 @@ int corio__fd_accept(corio__fd_t *fd, struct sockaddr *sa, socklen_t *salen, int
  * or the OS's connect error (ECONNREFUSED ...). */
 int corio__fd_connect(corio__fd_t *fd, const struct sockaddr *sa, socklen_t salen);
 
-/* Park until the descriptor is writable (Go's WaitWrite). */
-int corio__fd_wait_write(corio__fd_t *fd);
-
 /* The caller made this pipe and vouches that no writer of it will ever be in
  * packet mode (O_DIRECT; corio_file_pipe's ends qualify): a short read then
  * proves it empty, and reads may wait for readiness first after one (the

@@ -451,8 +451,7 @@ void corio__pd_close(corio__pd_t *pd) {
   cache_free(pd);
 }
 
-CORIO__HOT int corio__pd_reset(corio__pd_t *pd, int mode, bool is_file) {
-  (void)is_file;
+CORIO__HOT int corio__pd_reset(corio__pd_t *pd, int mode) {
   int err = check_err(pd, mode);
   if (err != CORIO__POLL_OK)
     return err;
@@ -468,8 +467,7 @@ CORIO__HOT int corio__pd_reset(corio__pd_t *pd, int mode, bool is_file) {
   return CORIO__POLL_OK;
 }
 
-CORIO__HOT int corio__pd_wait(corio__pd_t *pd, int mode, bool is_file) {
-  (void)is_file;
+CORIO__HOT int corio__pd_wait(corio__pd_t *pd, int mode) {
   int err = check_err(pd, mode);
   if (err != CORIO__POLL_OK)
     return err;
@@ -530,8 +528,6 @@ __attribute__((noinline)) static void set_event_err_to(corio__pd_t *pd, uintptr_
       return;
   }
 }
-
-void corio__pd_set_event_err(corio__pd_t *pd, uintptr_t seq) { set_event_err_to(pd, seq, true); }
 
 /* ---- Backend side ---- */
 

@@ -158,13 +158,13 @@ void corio__pd_close(corio__pd_t *pd);
 /* Prepare for an I/O attempt in mode 'r' or 'w': forget a stale readiness
  * notification. CORIO__POLL_OK, or CLOSING / TIMEOUT (the deadline of mode has
  * passed) / NOT_POLLABLE (mode 'r' after an event error): do not attempt.
- * is_file is not used here: the poll layer picks the closing error's flavour. */
-int corio__pd_reset(corio__pd_t *pd, int mode, bool is_file);
+ * The poll layer picks the closing error's flavour. */
+int corio__pd_reset(corio__pd_t *pd, int mode);
 /* Park the calling coroutine until the handle is ready for mode ('r' or 'w'),
  * the deadline of mode passes, or pd is unblocked. Returns at once when a
  * notification is pending. CORIO__POLL_OK, CLOSING, TIMEOUT or NOT_POLLABLE.
  * Must be called on a coroutine. */
-int corio__pd_wait(corio__pd_t *pd, int mode, bool is_file);
+int corio__pd_wait(corio__pd_t *pd, int mode);
 /* Windows, after CancelIoEx: park until the operation's completion packet
  * (success or aborted) arrives, whatever the deadline or closing state. */
 void corio__pd_wait_canceled(corio__pd_t *pd, int mode);
@@ -184,8 +184,6 @@ void corio__pd_unblock(corio__pd_t *pd);
 bool corio__pd_hup_seen(corio__pd_t *pd);
 /* The descriptor's sequence (bumped at every close). */
 uintptr_t corio__pd_seq(const corio__pd_t *pd);
-/* Set the event-error flag if pd's sequence still matches seq (low bits). */
-void corio__pd_set_event_err(corio__pd_t *pd, uintptr_t seq);
 
 /* ---- The waiter count (Go's netpollWaiters), for the scheduler ----
  * How many coroutines are parked on a pd, or were woken from one and have

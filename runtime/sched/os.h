@@ -13,8 +13,6 @@
 int64_t corio__os_nanotime(void);      /* monotonic */
 int corio__os_ncpu(void);              /* >= 1 */
 const char *corio__os_getenv(const char *name);
-void corio__os_osyield(void);
-void corio__os_usleep(int64_t ns);     /* plain thread sleep */
 
 /* Threads: *t receives an opaque handle; returns 0 or a negative corio error. */
 int corio__os_thread_start(uintptr_t *t, void (*fn)(void *), void *arg);
@@ -30,7 +28,6 @@ void corio__os_thread_join(uintptr_t t);
 size_t corio__os_page_size(void);
 int corio__os_reserve(size_t size, void **out);
 int corio__os_commit(void *addr, size_t size);   /* make read-write */
-int corio__os_guard(void *addr, size_t size);    /* make inaccessible */
 void corio__os_release(void *addr, size_t size);
 
 /* Called once per M thread before it runs coroutines (e.g. an alternate signal

@@ -34,14 +34,6 @@ int corio__os_ncpu(void) {
 
 const char *corio__os_getenv(const char *name) { return getenv(name); }
 
-void corio__os_osyield(void) { sched_yield(); }
-
-void corio__os_usleep(int64_t ns) {
-  struct timespec ts = {(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-  }
-}
-
 typedef struct {
   void (*fn)(void *);
   void *arg;
@@ -118,10 +110,6 @@ int corio__os_reserve(size_t size, void **out) {
 
 int corio__os_commit(void *addr, size_t size) {
   return mprotect(addr, size, PROT_READ | PROT_WRITE) == 0 ? 0 : map_error();
-}
-
-int corio__os_guard(void *addr, size_t size) {
-  return mprotect(addr, size, PROT_NONE) == 0 ? 0 : map_error();
 }
 
 void corio__os_release(void *addr, size_t size) { munmap(addr, size); }

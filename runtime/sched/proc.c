@@ -37,8 +37,6 @@ __attribute__((noinline)) corio_g_t *corio__getg(void) {
 
 corio_g_t *corio_current(void) { return corio__getg(); }
 uint64_t corio_g_id(const corio_g_t *g) { return g ? g->id : 0; }
-void *corio__g_param(corio_g_t *g) { return g->param; }
-void corio__g_set_param(corio_g_t *g, void *p) { g->param = p; }
 
 /* ---- G allocation ---- */
 
@@ -124,7 +122,6 @@ int corio__newproc(corio_fn_t fn, void *arg, size_t stack_size, corio_g_t **out)
   if (rc) return rc;
   g->fn = fn;
   g->arg = arg;
-  g->param = NULL;
   g->waitreason = NULL;
   g->m = NULL;
   g->id = atomic_fetch_add_explicit(&corio__sched.goidgen, 1, memory_order_relaxed) + 1;

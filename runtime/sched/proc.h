@@ -37,7 +37,6 @@ struct corio_g {
   corio_g_t *schedlink; /* run queue / glist / free list link */
   struct corio__m *m;   /* the M running it, while running */
   const char *waitreason;
-  void *param;          /* corio__g_param */
   corio__stack_t stack;
   corio_fn_t fn;
   void *arg;

@@ -27,11 +27,6 @@
  * keep a thread-local address computed before a switch (see DESIGN.md). */
 corio_g_t *corio__getg(void);
 
-/* Go's gp.param: a pointer the waker hands to the parked G (channels and select
- * use it to say which case fired). Read and written under the owner's lock. */
-void *corio__g_param(corio_g_t *g);
-void corio__g_set_param(corio_g_t *g, void *p);
-
 /* Same as corio_park / corio_ready; corio__park must be called on a G. */
 void corio__park(corio_unlock_fn_t unlock, void *arg, const char *reason);
 /* corio__park for a wait on the netpoller. When the P has nothing else to
