@@ -614,7 +614,19 @@ void corio__netpoll_fini(void) {
   }
 }
 
+/* ---- Capabilities ---- */
+
+static _Atomic uint32_t caps_mask = ~0u; /* tests mask capabilities off */
+
+uint32_t corio__netpoll_caps(void) {
+  return corio__netpoll_backend_caps() & atomic_load_explicit(&caps_mask, memory_order_relaxed);
+}
+
 /* ---- For tests (netpoll_testing.h) ---- */
+
+void corio__netpoll_debug_mask_caps(uint32_t mask) {
+  atomic_store_explicit(&caps_mask, mask, memory_order_relaxed);
+}
 
 uintptr_t corio__pd_debug_slot(const corio__pd_t *pd, int mode) {
   uintptr_t v = atomic_load(slot((corio__pd_t *)pd, mode));
