@@ -23,6 +23,7 @@
 #include "fd_unix.h"
 #include "net_util.h"
 #include "netpoll_testing.h"
+#include "park_check.h"
 
 /* ---- helpers ---- */
 
@@ -264,6 +265,7 @@ Test(fd_unix, write_and_writev_loop_until_all_written) { run_program(2, write_lo
 
 typedef struct blocked {
   corio__fd_t *fd;
+  corio_g_t *g; /* the blocked coroutine, set before started */
   _Atomic int started, done;
   ptrdiff_t result;
   int64_t returned_at;
@@ -272,6 +274,7 @@ typedef struct blocked {
 static void blocked_read(void *arg) {
   blocked_t *b = arg;
   char c;
+  b->g = corio_current();
   atomic_store(&b->started, 1);
   b->result = corio__fd_read(b->fd, &c, 1);
   b->returned_at = corio_nanotime();
@@ -281,14 +284,12 @@ static void blocked_read(void *arg) {
 static void blocked_write(void *arg) {
   blocked_t *b = arg;
   static char big[8192];
+  b->g = corio_current();
   atomic_store(&b->started, 1);
   b->result = corio__fd_write(b->fd, big, sizeof big);
   b->returned_at = corio_nanotime();
   atomic_store(&b->done, 1);
 }
-
-/* Let a coroutine that said it started reach its park. */
-static void settle(void) { corio_sleep(20 * MS); }
 
 static int close_unblocks_reader_main(void *arg) {
   corio__fd_t *r, *w;
@@ -296,8 +297,8 @@ static int close_unblocks_reader_main(void *arg) {
   blocked_t b = {.fd = r};
   CHECK_EQ(corio_spawn(blocked_read, &b), 0);
   wait_for(&b.started, 1);
-  settle();
-  CHECK_EQ(atomic_load(&b.done), 0); /* really blocked on the empty pipe */
+  wait_parked(b.g, "io wait"); /* really blocked on the empty pipe */
+  CHECK_EQ(atomic_load(&b.done), 0);
   int h = (int)r->handle;
   int64_t t0 = corio_nanotime();
   CHECK_EQ(corio__fd_close(r), 0);
@@ -337,11 +338,13 @@ static int close_in_flight_main(void *arg) {
     CHECK_EQ(corio_spawn(blocked_read, &rd[i]), 0);
     CHECK_EQ(corio_spawn(blocked_write, &wr[i]), 0);
   }
+  /* One reader and one writer on the poller, the others on the locks. */
   for (int i = 0; i < N; i++) {
     wait_for(&rd[i].started, 1);
     wait_for(&wr[i].started, 1);
+    wait_parked(rd[i].g, NULL);
+    wait_parked(wr[i].g, NULL);
   }
-  settle();
   corio__fdmu_view_t v = corio__fdmu_view(&s->mu);
   CHECK_EQ(v.refs, 2);
   CHECK_EQ(v.rwait, N - 1);
@@ -382,18 +385,6 @@ Test(fd_unix, close_with_operations_in_flight) { run_program(4, close_in_flight_
 
 /* Yield until fd's read slot holds a parked coroutine; false (and a failed
  * check) after two seconds. */
-static bool reader_parked(corio__fd_t *fd) {
-  int64_t give_up = corio_nanotime() + 2000 * MS;
-  while (corio__pd_debug_slot(fd->pd, 'r') <= 2) {
-    if (corio_nanotime() > give_up) {
-      check_fail(__FILE__, __LINE__, "the reader never parked");
-      return false;
-    }
-    corio_yield();
-  }
-  return true;
-}
-
 /* Sleep (the scheduler polls meanwhile) until fd's read slot holds a READY
  * that nobody has taken: the report of what was just sent has been
  * delivered. */
@@ -554,13 +545,13 @@ static void wait_got(eof_reader_t *e, int want) {
   int64_t give_up = corio_nanotime() + 2000 * MS;
   while (atomic_load(&e->got) < want && corio_nanotime() < give_up) corio_yield();
   CHECK_EQ(atomic_load(&e->got), want);
-  reader_parked(e->fd);
+  wait_pd_parked(e->fd->pd, 'r');
 }
 
 /* One round of variant v: send "abc" and end the stream through w (a raw
  * descriptor), which is closed or shut down. */
 static void eof_send(eof_reader_t *e, int w, int kind, int v) {
-  if (v == 1 || v == 3) reader_parked(e->fd);
+  if (v == 1 || v == 3) wait_pd_parked(e->fd->pd, 'r');
   if (v == 2) {
     CHECK_EQ(write(w, "ab", 2), 2);
     corio_yield();
@@ -674,7 +665,7 @@ static int urgent_main(void *arg) {
     if (u.inline_oob) setsockopt((int)r->handle, SOL_SOCKET, SO_OOBINLINE, &one, sizeof one);
     corio_wg_add(&u.done, 1);
     CHECK_EQ(corio_spawn(urg_reader_fn, &u), 0);
-    if (round % 4 < 2) reader_parked(r);
+    if (round % 4 < 2) wait_pd_parked(r->pd, 'r');
     int h = (int)w->handle;
     CHECK_EQ(send(h, "abc", 3, 0), 3);
     CHECK_EQ(send(h, "X", 1, MSG_OOB), 1);
@@ -729,7 +720,7 @@ static int drained_deadline_main(void *arg) {
   CHECK_EQ(corio__fd_set_deadline(r, corio_nanotime() + 10000 * MS, 'r'), 0);
   blocked_t b = {.fd = r};
   CHECK_EQ(corio_spawn(blocked_read, &b), 0);
-  reader_parked(r);
+  wait_pd_parked(r->pd, 'r');
   t0 = corio_nanotime();
   CHECK_EQ(corio__fd_set_deadline(r, t0 + 30 * MS, 'r'), 0);
   wait_for(&b.done, 1);
@@ -739,7 +730,7 @@ static int drained_deadline_main(void *arg) {
   CHECK_EQ(corio__fd_set_deadline(r, 0, 'r'), 0);
   blocked_t c = {.fd = r};
   CHECK_EQ(corio_spawn(blocked_read, &c), 0);
-  reader_parked(r);
+  wait_pd_parked(r->pd, 'r');
   t0 = corio_nanotime();
   CHECK_EQ(corio__fd_set_deadline(r, t0 - 1, 'r'), 0);
   wait_for(&c.done, 1);
@@ -749,7 +740,7 @@ static int drained_deadline_main(void *arg) {
   CHECK_EQ(corio__fd_set_deadline(r, corio_nanotime() + 50 * MS, 'r'), 0);
   blocked_t d = {.fd = r};
   CHECK_EQ(corio_spawn(blocked_read, &d), 0);
-  reader_parked(r);
+  wait_pd_parked(r->pd, 'r');
   CHECK_EQ(corio__fd_set_deadline(r, corio_nanotime() + 10000 * MS, 'r'), 0);
   corio_sleep(100 * MS);
   CHECK_EQ(atomic_load(&d.done), 0);
@@ -771,7 +762,7 @@ static int drained_close_main(void *arg) {
   drain_once(r, w, "hello");
   blocked_t b = {.fd = r};
   CHECK_EQ(corio_spawn(blocked_read, &b), 0);
-  reader_parked(r);
+  wait_pd_parked(r->pd, 'r');
   int64_t t0 = corio_nanotime();
   CHECK_EQ(corio__fd_close(r), 0);
   wait_for(&b.done, 1);
@@ -1151,7 +1142,7 @@ static int deadline_extended_main(void *arg) {
   blocked_t b = {.fd = r};
   CHECK_EQ(corio_spawn(blocked_read, &b), 0);
   wait_for(&b.started, 1);
-  corio_sleep(10 * MS);
+  wait_parked(b.g, "io wait");
   CHECK_EQ(corio__fd_set_deadline(r, t0 + 300 * MS, 'r'), 0);
   corio_sleep(100 * MS); /* past the old deadline */
   CHECK_EQ(atomic_load(&b.done), 0);
@@ -1164,7 +1155,7 @@ static int deadline_extended_main(void *arg) {
   t0 = corio_nanotime();
   CHECK_EQ(corio_spawn(blocked_read, &c), 0);
   wait_for(&c.started, 1);
-  settle();
+  wait_parked(c.g, "io wait");
   CHECK_EQ(corio__fd_set_deadline(r, corio_nanotime() + 10 * MS, 'r'), 0);
   wait_for(&c.done, 1);
   CHECK_EQ(c.result, CORIO_ETIMEOUT);
@@ -1219,7 +1210,7 @@ static int reads_serialise_main(void *arg) {
   blocked_t b = {.fd = s};
   CHECK_EQ(corio_spawn(blocked_read, &b), 0);
   wait_for(&b.started, 1);
-  settle();
+  wait_parked(b.g, "io wait");
   CHECK_EQ(corio__fd_write(s, "ping", 4), 4); /* not held up by the parked read */
   char buf[4];
   CHECK_EQ(corio__fd_read(p, buf, 4), 4);
@@ -1370,11 +1361,13 @@ typedef struct acceptor {
   corio__fd_t *l;
   int newfd;
   int err;
+  corio_g_t *g;
   _Atomic int started, done;
 } acceptor_t;
 
 static void do_accept(void *arg) {
   acceptor_t *a = arg;
+  a->g = corio_current();
   atomic_store(&a->started, 1);
   a->err = corio__fd_accept(a->l, NULL, NULL, &a->newfd);
   atomic_store(&a->done, 1);
@@ -1391,7 +1384,7 @@ static int accept_connect_main(void *arg) {
   acceptor_t a = {.l = l};
   CHECK_EQ(corio_spawn(do_accept, &a), 0);
   wait_for(&a.started, 1);
-  settle();
+  wait_parked(a.g, "io wait");
   CHECK_EQ(atomic_load(&a.done), 0); /* parked: nobody connected yet */
 
   int cs = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -20,7 +20,7 @@
 #include "corio/sync.h"
 #include "netpoll.h"
 #include "net_util.h"
-#include "netpoll_check.h"
+#include "park_check.h"
 #include "netpoll_testing.h"
 
 /* ---- helpers ---- */
@@ -139,7 +139,7 @@ static int wake_by_coroutine_main(void *arg) {
   piped_t p = open_piped();
   reader_t r;
   start_reader(&r, p.pd, p.r);
-  if (wait_parked(p.pd, 'r')) {
+  if (wait_pd_parked(p.pd, 'r')) {
     CHECK_EQ(corio__pd_debug_slot(p.pd, 'r'), (uintptr_t)atomic_load(&r.g));
     CHECK(corio__netpoll_any_waiters());
     CHECK_EQ(atomic_load(&r.done), 0);
@@ -324,7 +324,7 @@ static int deadline_later_main(void *arg) {
   corio__pd_set_deadline(p.pd, start + 50 * MS, 'r');
   reader_t r;
   start_reader(&r, p.pd, p.r);
-  wait_parked(p.pd, 'r');
+  wait_pd_parked(p.pd, 'r');
   corio__pd_set_deadline(p.pd, start + 300 * MS, 'r'); /* while it waits */
   corio_wg_wait(&r.wg);
   CHECK_EQ(r.result, -CORIO__POLL_ERR_TIMEOUT);
@@ -342,7 +342,7 @@ static int deadline_earlier_main(void *arg) {
   corio__pd_set_deadline(p.pd, start + 10000 * MS, 'r');
   reader_t r;
   start_reader(&r, p.pd, p.r);
-  wait_parked(p.pd, 'r');
+  wait_pd_parked(p.pd, 'r');
   int64_t moved = corio_nanotime() + 40 * MS;
   corio__pd_set_deadline(p.pd, moved, 'r');
   corio_wg_wait(&r.wg);
@@ -363,7 +363,7 @@ static int deadline_cleared_main(void *arg) {
   corio__pd_set_deadline(p.pd, start + 40 * MS, 'r');
   reader_t r;
   start_reader(&r, p.pd, p.r);
-  wait_parked(p.pd, 'r');
+  wait_pd_parked(p.pd, 'r');
   corio__pd_set_deadline(p.pd, 0, 'r'); /* no deadline any more */
   corio_sleep(120 * MS);
   CHECK_EQ(atomic_load(&r.done), 0); /* the stopped timer did not fire */
@@ -396,7 +396,7 @@ static int past_deadline_main(void *arg) {
    * once with the timeout. */
   reader_t r;
   start_reader(&r, p.pd, p.r);
-  wait_parked(p.pd, 'r');
+  wait_pd_parked(p.pd, 'r');
   int64_t now = corio_nanotime();
   corio__pd_set_deadline(p.pd, now, 'r');
   corio_wg_wait(&r.wg);
@@ -456,8 +456,8 @@ static int unblock_main(void *arg) {
   writer_t w = {pd, -1, CORIO_WG_INIT};
   corio_wg_add(&w.wg, 1);
   CHECK_EQ(corio_spawn(blocked_writer_fn, &w), 0);
-  wait_parked(pd, 'r');
-  wait_parked(pd, 'w');
+  wait_pd_parked(pd, 'r');
+  wait_pd_parked(pd, 'w');
   corio__pd_set_deadline(pd, corio_nanotime() + 10000 * MS, 'r'); /* a timer to stop */
   corio__pd_unblock(pd);
   corio_wg_wait(&r.wg);
@@ -490,7 +490,7 @@ static int event_error_main(void *arg) {
   writer_t w = {pd, -1, CORIO_WG_INIT};
   corio_wg_add(&w.wg, 1);
   CHECK_EQ(corio_spawn(blocked_writer_fn, &w), 0);
-  wait_parked(pd, 'w');
+  wait_pd_parked(pd, 'w');
   close(p[0]);
   corio_wg_wait(&w.wg);
   /* The writer wakes normally (its write reports EPIPE itself); readers are
@@ -692,7 +692,7 @@ static int reuse_main(void *arg) {
   CHECK(pdb == pda);
   reader_t rb;
   start_reader(&rb, pdb, b[0]);
-  wait_parked(pdb, 'r');
+  wait_pd_parked(pdb, 'r');
 
   /* C: a probe. When the probe's reader has run, the poller has handled a
    * batch that held the stale event too (queued before the probe's). */
@@ -705,7 +705,7 @@ static int reuse_main(void *arg) {
   rc.fd = c[0];
   corio_wg_add(&rc.wg, 1);
   CHECK_EQ(corio_spawn(probe_fn, &rc), 0);
-  wait_parked(pdc, 'r');
+  wait_pd_parked(pdc, 'r');
 
   write_byte(a[1], 's'); /* the stale event */
   write_byte(c[1], 'p');
@@ -752,7 +752,7 @@ static int stale_timer_main(void *arg) {
   CHECK(b.pd == a.pd);
   reader_t r;
   start_reader(&r, b.pd, b.r);
-  wait_parked(b.pd, 'r');
+  wait_pd_parked(b.pd, 'r');
   corio_sleep(80 * MS);
   CHECK_EQ(atomic_load(&r.done), 0);
   CHECK_EQ(corio__pd_reset(b.pd, 'w'), CORIO__POLL_OK);
@@ -775,7 +775,7 @@ static int abandon_main(void *arg) {
   corio__pd_set_deadline(pd, corio_nanotime() + 30000 * MS, 'w');
   static reader_t r; /* outlives the abandoned coroutine */
   start_reader(&r, pd, p[0]);
-  wait_parked(pd, 'r');
+  wait_pd_parked(pd, 'r');
   return 0; /* main returns with the reader parked and both timers armed */
 }
 
