@@ -13,16 +13,10 @@
 
 #include "corio/os.h"
 #include "check.h"
+#include "fd_util.h"
 #include "park_check.h"
 
-static int count_fds(void) {
-  DIR *d = opendir("/proc/self/fd");
-  int n = 0;
-  for (struct dirent *e; (e = readdir(d));)
-    if (e->d_name[0] != '.') n++;
-  closedir(d);
-  return n;
-}
+static int count_fds(void) { return test_count_fds(); }
 
 static void late_write(void *arg) {
   corio_sleep(30 * MS);
@@ -131,7 +125,7 @@ static int pollable_main(void *arg) {
   /* new_file: a non-blocking descriptor is polled, a blocking one is not
    * (and is left blocking). */
   int p[2];
-  CHECK_EQ(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+  CHECK_EQ(test_pipe(p, O_CLOEXEC | O_NONBLOCK), 0);
   CHECK_EQ(corio_file_new(p[0], "nb", &f), 0);
   CHECK_EQ(corio_file_set_read_deadline(f, corio_nanotime() + 20 * MS), 0);
   CHECK_EQ(corio_file_read(f, &c, 1), CORIO_ETIMEOUT);

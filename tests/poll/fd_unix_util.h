@@ -26,6 +26,7 @@
 #include "corio/sync.h"
 #include "check.h"
 #include "fd_mutex_testing.h"
+#include "fd_util.h"
 #include "fd_unix.h"
 #include "net_util.h"
 #include "netpoll_testing.h"
@@ -44,8 +45,10 @@ static inline corio__fd_t *wrap(int h, int kind, bool is_file) {
  * reads use the short-read rule, as on corio_file_pipe's ends. */
 static inline void make_pipe(corio__fd_t **r, corio__fd_t **w) {
   int p[2];
-  CHECK_EQ(pipe2(p, O_CLOEXEC), 0);
+  CHECK_EQ(test_pipe(p, O_CLOEXEC), 0);
+#ifdef F_SETPIPE_SZ /* Linux */
   fcntl(p[1], F_SETPIPE_SZ, 4096);
+#endif
   *r = wrap(p[0], CORIO__FD_PIPE, true);
   *w = wrap(p[1], CORIO__FD_PIPE, true);
   corio__fd_set_plain_pipe(*r);
@@ -69,14 +72,7 @@ static inline size_t fill(corio__fd_t *w) {
   return total;
 }
 
-static inline int count_fds(void) {
-  DIR *d = opendir("/proc/self/fd");
-  int n = 0;
-  for (struct dirent *e; (e = readdir(d));)
-    if (e->d_name[0] != '.') n++;
-  closedir(d);
-  return n;
-}
+static inline int count_fds(void) { return test_count_fds(); }
 
 static inline int64_t since(int64_t t0) { return corio_nanotime() - t0; }
 

@@ -491,7 +491,7 @@ static int regular_file_main(void *arg) {
   unlink(path);
   corio__fd_t *f = wrap(h, CORIO__FD_FILE, true);
   CHECK(!corio__fd_pollable(f));
-  CHECK_EQ(fcntl(h, F_GETFL) & O_NONBLOCK, 0); /* restored after epoll refused it */
+  CHECK_EQ(fcntl(h, F_GETFL) & O_NONBLOCK, 0); /* restored after the poller refused it */
   CHECK_EQ(corio__fd_set_deadline(f, corio_nanotime() + MS, 'r'), CORIO_ENODEADLINE);
   CHECK_EQ(corio__fd_write(f, "0123456789", 10), 10);
   CHECK_EQ(corio__fd_pwrite(f, "AB", 2, 4), 2);
@@ -539,7 +539,7 @@ static int control_and_public_main(void *arg) {
   drop(w);
 
   int p[2];
-  CHECK_EQ(pipe2(p, O_CLOEXEC), 0);
+  CHECK_EQ(test_pipe(p, O_CLOEXEC), 0);
   corio_fd_t *pr, *pw;
   CHECK_EQ(corio_fd_open(p[0], CORIO_FD_PIPE, &pr), 0);
   CHECK_EQ(corio_fd_open(p[1], CORIO_FD_PIPE, &pw), 0);
