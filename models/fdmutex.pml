@@ -3,11 +3,11 @@
  * and writers sleeping on rsema / wsema, all in one word changed only by
  * compare-and-swap, raced by readers, a writer and a closer.
  *
- * The word is packed as in the C code (CORIO__FDMU_CLOSED bit 0, RLOCK bit
- * 1, WLOCK bit 2, then the reference count, the waiting readers and the
- * waiting writers, each COUNT_BITS wide), so a count that passed its limit
+ * The word is packed as in the C code (CORIO__FDMU_CLOSED bit 0, _RLOCK bit
+ * 1, _WLOCK bit 2, then the reference count, the waiting readers and the
+ * waiting writers, each CORIO__FDMU_COUNT_BITS wide), so a count that passed its limit
  * would carry into its neighbour exactly as in C; the model's fields are
- * narrow (COUNT_BITS 1 or 2, CORIO__FDMU_COUNT_MAX 1 or 3) so the limits are
+ * narrow (-DCORIO__FDMU_COUNT_BITS=1 or 2: CORIO__FDMU_COUNT_MAX 1 or 3) so the limits are
  * reached. The functions are inlines with the C names:
  * corio__fdmu_incref, corio__fdmu_incref_and_close, corio__fdmu_decref,
  * corio__fdmu_rwlock_slow, corio__fdmu_rwunlock_slow (the inline fast paths
@@ -34,8 +34,8 @@
  * interleavings are sequentially consistent).
  */
 
-#ifndef COUNT_BITS
-#define COUNT_BITS 2
+#ifndef CORIO__FDMU_COUNT_BITS
+#define CORIO__FDMU_COUNT_BITS 2
 #endif
 #ifndef NR
 #define NR 2      /* readers */
@@ -47,24 +47,24 @@
 #define ROUNDS 1  /* lock/unlock rounds per reader and writer */
 #endif
 
-#define COUNT_MAX ((1 << COUNT_BITS) - 1)
-#define CLOSED 1
-#define RLOCK 2
-#define WLOCK 4
-#define REF_SHIFT 3
-#define RWAIT_SHIFT (REF_SHIFT + COUNT_BITS)
-#define WWAIT_SHIFT (RWAIT_SHIFT + COUNT_BITS)
-#define REF (1 << REF_SHIFT)
-#define RWAIT (1 << RWAIT_SHIFT)
-#define WWAIT (1 << WWAIT_SHIFT)
-#define REF_MASK (COUNT_MAX << REF_SHIFT)
-#define RWAIT_MASK (COUNT_MAX << RWAIT_SHIFT)
-#define WWAIT_MASK (COUNT_MAX << WWAIT_SHIFT)
-#define TOP_SHIFT (WWAIT_SHIFT + COUNT_BITS)
+#define CORIO__FDMU_COUNT_MAX ((1 << CORIO__FDMU_COUNT_BITS) - 1)
+#define CORIO__FDMU_CLOSED 1
+#define CORIO__FDMU_RLOCK 2
+#define CORIO__FDMU_WLOCK 4
+#define CORIO__FDMU_REF_SHIFT 3
+#define CORIO__FDMU_RWAIT_SHIFT (CORIO__FDMU_REF_SHIFT + CORIO__FDMU_COUNT_BITS)
+#define CORIO__FDMU_WWAIT_SHIFT (CORIO__FDMU_RWAIT_SHIFT + CORIO__FDMU_COUNT_BITS)
+#define CORIO__FDMU_REF (1 << CORIO__FDMU_REF_SHIFT)
+#define CORIO__FDMU_RWAIT (1 << CORIO__FDMU_RWAIT_SHIFT)
+#define CORIO__FDMU_WWAIT (1 << CORIO__FDMU_WWAIT_SHIFT)
+#define CORIO__FDMU_REF_MASK (CORIO__FDMU_COUNT_MAX << CORIO__FDMU_REF_SHIFT)
+#define CORIO__FDMU_RWAIT_MASK (CORIO__FDMU_COUNT_MAX << CORIO__FDMU_RWAIT_SHIFT)
+#define CORIO__FDMU_WWAIT_MASK (CORIO__FDMU_COUNT_MAX << CORIO__FDMU_WWAIT_SHIFT)
+#define TOP_SHIFT (CORIO__FDMU_WWAIT_SHIFT + CORIO__FDMU_COUNT_BITS)
 
-#define REFS(x) (((x) >> REF_SHIFT) & COUNT_MAX)
-#define RW(x) (((x) >> RWAIT_SHIFT) & COUNT_MAX)
-#define WW(x) (((x) >> WWAIT_SHIFT) & COUNT_MAX)
+#define REFS(x) (((x) >> CORIO__FDMU_REF_SHIFT) & CORIO__FDMU_COUNT_MAX)
+#define RW(x) (((x) >> CORIO__FDMU_RWAIT_SHIFT) & CORIO__FDMU_COUNT_MAX)
+#define WW(x) (((x) >> CORIO__FDMU_WWAIT_SHIFT) & CORIO__FDMU_COUNT_MAX)
 #define TOP(x) ((x) >> TOP_SHIFT)   /* what a carry out of wwait would reach */
 
 #define OK 0
@@ -101,17 +101,17 @@ inline destroy() {
   atomic {
     destroyed++;
     assert(destroyed == 1);
-    assert((state & CLOSED) && REFS(state) == 0)
+    assert((state & CORIO__FDMU_CLOSED) && REFS(state) == 0)
   }
 }
 
 inline corio__fdmu_incref(res, old, new, ok) {
   old = state;
   do
-  :: (old & CLOSED) -> res = ECLOSING; break
-  :: !(old & CLOSED) && (old & REF_MASK) == REF_MASK -> res = ETOOMANY; break
-  :: !(old & CLOSED) && (old & REF_MASK) != REF_MASK ->
-     new = old + REF;
+  :: (old & CORIO__FDMU_CLOSED) -> res = ECLOSING; break
+  :: !(old & CORIO__FDMU_CLOSED) && (old & CORIO__FDMU_REF_MASK) == CORIO__FDMU_REF_MASK -> res = ETOOMANY; break
+  :: !(old & CORIO__FDMU_CLOSED) && (old & CORIO__FDMU_REF_MASK) != CORIO__FDMU_REF_MASK ->
+     new = old + CORIO__FDMU_REF;
      expect_fields(old, new, 1, 0, 0);
      cas(old, new, ok);
      if :: ok -> res = OK; break :: else fi
@@ -122,22 +122,22 @@ inline corio__fdmu_incref(res, old, new, ok) {
 inline corio__fdmu_incref_and_close(res, old, new, ok) {
   old = state;
   do
-  :: (old & CLOSED) -> res = ECLOSING; break
-  :: !(old & CLOSED) && (old & REF_MASK) == REF_MASK -> res = ETOOMANY; break
-  :: !(old & CLOSED) && (old & REF_MASK) != REF_MASK ->
+  :: (old & CORIO__FDMU_CLOSED) -> res = ECLOSING; break
+  :: !(old & CORIO__FDMU_CLOSED) && (old & CORIO__FDMU_REF_MASK) == CORIO__FDMU_REF_MASK -> res = ETOOMANY; break
+  :: !(old & CORIO__FDMU_CLOSED) && (old & CORIO__FDMU_REF_MASK) != CORIO__FDMU_REF_MASK ->
      /* closed, one more reference, no waiters left in the counts: this call
       * now owes each of them one release */
-     new = ((old | CLOSED) + REF) & ~(RWAIT_MASK | WWAIT_MASK);
+     new = ((old | CORIO__FDMU_CLOSED) + CORIO__FDMU_REF) & ~(CORIO__FDMU_RWAIT_MASK | CORIO__FDMU_WWAIT_MASK);
      expect_fields(old, new, 1, -RW(old), -WW(old));
      cas(old, new, ok);
      if
      :: ok ->
         do
-        :: RW(old) > 0 -> rsema++; old = old - RWAIT   /* corio_sema_release(&mu->rsema) */
+        :: RW(old) > 0 -> rsema++; old = old - CORIO__FDMU_RWAIT   /* corio_sema_release(&mu->rsema) */
         :: else -> break
         od;
         do
-        :: WW(old) > 0 -> wsema++; old = old - WWAIT
+        :: WW(old) > 0 -> wsema++; old = old - CORIO__FDMU_WWAIT
         :: else -> break
         od;
         res = OK;
@@ -152,10 +152,10 @@ inline corio__fdmu_decref(gone, old, new, ok) {
   old = state;
   do
   :: assert(REFS(old) != 0);  /* "decref without a reference" */
-     new = old - REF;
+     new = old - CORIO__FDMU_REF;
      expect_fields(old, new, -1, 0, 0);
      cas(old, new, ok);
-     if :: ok -> gone = ((new & (CLOSED | REF_MASK)) == CLOSED); break :: else fi
+     if :: ok -> gone = ((new & (CORIO__FDMU_CLOSED | CORIO__FDMU_REF_MASK)) == CORIO__FDMU_CLOSED); break :: else fi
   od;
   old = 0; new = 0; ok = 0
 }
@@ -164,16 +164,16 @@ inline corio__fdmu_decref(gone, old, new, ok) {
 inline corio__fdmu_rwlock_slow(read, res, old, new, ok) {
   old = state;
   do
-  :: (old & CLOSED) -> res = ECLOSING; break
+  :: (old & CORIO__FDMU_CLOSED) -> res = ECLOSING; break
   :: else ->
      if
-     :: !(old & (read -> RLOCK : WLOCK)) ->
-        if :: (old & REF_MASK) == REF_MASK -> res = ETOOMANY; break :: else fi;
-        new = (old | (read -> RLOCK : WLOCK)) + REF;
+     :: !(old & (read -> CORIO__FDMU_RLOCK : CORIO__FDMU_WLOCK)) ->
+        if :: (old & CORIO__FDMU_REF_MASK) == CORIO__FDMU_REF_MASK -> res = ETOOMANY; break :: else fi;
+        new = (old | (read -> CORIO__FDMU_RLOCK : CORIO__FDMU_WLOCK)) + CORIO__FDMU_REF;
         expect_fields(old, new, 1, 0, 0)
      :: else ->
-        if :: (old & (read -> RWAIT_MASK : WWAIT_MASK)) == (read -> RWAIT_MASK : WWAIT_MASK) -> res = ETOOMANY; break :: else fi;
-        new = old + (read -> RWAIT : WWAIT);
+        if :: (old & (read -> CORIO__FDMU_RWAIT_MASK : CORIO__FDMU_WWAIT_MASK)) == (read -> CORIO__FDMU_RWAIT_MASK : CORIO__FDMU_WWAIT_MASK) -> res = ETOOMANY; break :: else fi;
+        new = old + (read -> CORIO__FDMU_RWAIT : CORIO__FDMU_WWAIT);
         if
         :: read -> expect_fields(old, new, 0, 1, 0)
         :: else -> expect_fields(old, new, 0, 0, 1)
@@ -181,8 +181,8 @@ inline corio__fdmu_rwlock_slow(read, res, old, new, ok) {
      fi;
      cas(old, new, ok);
      if
-     :: ok && !(old & (read -> RLOCK : WLOCK)) -> res = OK; break
-     :: ok && (old & (read -> RLOCK : WLOCK)) ->
+     :: ok && !(old & (read -> CORIO__FDMU_RLOCK : CORIO__FDMU_WLOCK)) -> res = OK; break
+     :: ok && (old & (read -> CORIO__FDMU_RLOCK : CORIO__FDMU_WLOCK)) ->
         /* corio_sema_acquire: whoever wakes us has taken us out of the count */
         sleeping++;
         if
@@ -199,11 +199,11 @@ inline corio__fdmu_rwlock_slow(read, res, old, new, ok) {
 inline corio__fdmu_rwunlock_slow(read, gone, old, new, ok) {
   old = state;
   do
-  :: assert((old & (read -> RLOCK : WLOCK)) && REFS(old) != 0);  /* "unlock of a lock not held" */
-     new = (old & ~(read -> RLOCK : WLOCK)) - REF;
+  :: assert((old & (read -> CORIO__FDMU_RLOCK : CORIO__FDMU_WLOCK)) && REFS(old) != 0);  /* "unlock of a lock not held" */
+     new = (old & ~(read -> CORIO__FDMU_RLOCK : CORIO__FDMU_WLOCK)) - CORIO__FDMU_REF;
      if
-     :: (old & (read -> RWAIT_MASK : WWAIT_MASK)) ->
-        new = new - (read -> RWAIT : WWAIT);
+     :: (old & (read -> CORIO__FDMU_RWAIT_MASK : CORIO__FDMU_WWAIT_MASK)) ->
+        new = new - (read -> CORIO__FDMU_RWAIT : CORIO__FDMU_WWAIT);
         if
         :: read -> expect_fields(old, new, -1, -1, 0)
         :: else -> expect_fields(old, new, -1, 0, -1)
@@ -215,11 +215,11 @@ inline corio__fdmu_rwunlock_slow(read, gone, old, new, ok) {
      if
      :: ok ->
         if
-        :: (old & (read -> RWAIT_MASK : WWAIT_MASK)) ->
+        :: (old & (read -> CORIO__FDMU_RWAIT_MASK : CORIO__FDMU_WWAIT_MASK)) ->
            if :: read -> rsema++ :: else -> wsema++ fi   /* corio_sema_release */
         :: else
         fi;
-        gone = ((new & (CLOSED | REF_MASK)) == CLOSED);
+        gone = ((new & (CORIO__FDMU_CLOSED | CORIO__FDMU_REF_MASK)) == CORIO__FDMU_CLOSED);
         break
      :: else
      fi
@@ -290,8 +290,8 @@ init {
   _nr_pr == 1;
   /* everyone is done: the FD was closed (close cannot fail with these
    * bounds unless a count was full) and destroyed once; nothing is left */
-  assert((state & CLOSED) == 0 || destroyed == 1);
+  assert((state & CORIO__FDMU_CLOSED) == 0 || destroyed == 1);
   assert(REFS(state) == 0 && RW(state) == 0 && WW(state) == 0);
-  assert((state & (RLOCK | WLOCK)) == 0);
+  assert((state & (CORIO__FDMU_RLOCK | CORIO__FDMU_WLOCK)) == 0);
   assert(rsema == 0 && wsema == 0 && sleeping == 0)
 }

@@ -6,35 +6,47 @@
  * (grq), each P's run queue (lrq[p]: ring and runnext together), the idle
  * P list (pidle[], npidle), nmspinning and m->spinning, the idle M list
  * (midle[], m->park, m->nextp), sched.lastpoll (0 while an M is blocked in
- * the poller), the I/O waiter count (io_waiting), sched.stopping. Functions
- * are inlines with the C names: corio__globrunqput_locking, globrunqget,
- * corio__runqget, corio__runqsteal, corio__pidleput, corio__pidleget,
- * corio__acquirep, releasep, set_spinning, corio__wakep, corio__startm,
- * stopm, take_polled, reset_spinning; each M runs findrunnable and execute
- * (corio__mloop).
+ * the poller), the I/O waiter count (corio__netpoll_waiters in netpoll.c,
+ * tested by corio__netpoll_any_waiters), sched.stopping. Functions are
+ * inlines with the C names: corio__globrunqput(_locking), globrunqget,
+ * corio__pidleput, corio__pidleget(_locking), corio__acquirep, releasep,
+ * set_spinning, corio__wakep, corio__startm, corio__inject_nop,
+ * corio__start_idle, stopm, take_polled, reset_spinning; each M runs
+ * findrunnable and execute (corio__mloop). The steps of the handshake are
+ * marked with the names schedule.c gives them above corio__wakep: S1
+ * publish, S2 wakep; D1 drop the P under sched.lock, D2 stop spinning and
+ * look again, D3 read the timers (abstracted: none armed), D4 the poller
+ * or stopm.
  *
  * The configuration is issue 12 item 1's: one P; M0 blocked in the poller
  * (corio__netpoll(-1)) with the P idle before; M1 holding the P, about to
- * look for work; M2 idle; G1 parked on I/O (counted in io_waiting). The
- * kernel reports G1's descriptor ready at any moment. When every G has run,
- * the main coroutine's return stops the runtime (sched.stopping, every idle
- * M woken, netpoll_break) and each M leaves its loop.
+ * look for work; M2 and M3 idle; G1 parked on I/O (counted in
+ * corio__netpoll_waiters). The kernel reports G1's descriptor ready at any
+ * moment. When every G has run, the main coroutine's return stops the
+ * runtime (sched.stopping, every idle M woken, netpoll_break) and each M
+ * leaves its loop.
  *
- *   -DUNFIXED   the code as it was: an M leaving the poller without a P puts
- *               the readied Gs on the global queue and calls wakep, which
- *               does nothing while an M spins; a spinning M that drops its P
- *               re-checks only the Ps' local queues. Expected to deadlock:
- *               G1 on the global queue, the P idle, no spinning M, M1 blocked
- *               in the poller for good, M0 and M2 idle.
- *   (default)   the fix, Go's way: take_polled without a P hands the Gs to
- *               the global queue and starts an idle P for each
- *               (injectglist's startIdle); a spinning M that drops its P
- *               re-checks the global queue, then the Ps' local queues,
- *               after it has stopped counting as spinning.
- *   -DFOREIGN   also a thread outside the runtime readies G2
- *               (corio_ready: runnable_put without an M, the global queue,
- *               then wakep), the path sysmon's poll and corio_syscall_exit's
- *               requeue share.
+ *   -DUNFIXED   the code before the fix: an M leaving the poller without a
+ *               P puts the readied Gs on the global queue and calls wakep,
+ *               which does nothing while an M spins; at D2 a spinning M
+ *               re-checks only the Ps' local queues; startm gives wakep's
+ *               spinning count back after sched.lock. Expected to deadlock:
+ *               G1 on the global queue, the P idle, no spinning M, M1
+ *               blocked in the poller for good, the other Ms idle.
+ *   (default)   the fix as rel-sched made it (Go's way): take_polled without
+ *               a P calls corio__inject_nop (the Gs to the global queue
+ *               under one lock, then corio__start_idle: an idle P started
+ *               for each, as injectglist does); at D2 a spinning M, once it
+ *               no longer counts as spinning, loads runqsize and, if work is
+ *               there, takes an idle P and the work under sched.lock, then
+ *               looks at every P's local queue; startm gives the spinning
+ *               count back under sched.lock.
+ *   -DLATE_GIVEBACK  the fix, but startm's give-back after the lock (the
+ *               second gap rel-sched's audit closed).
+ *   -DFOREIGN   also a thread outside the runtime readies G2 with
+ *               corio_ready (runnable_put without a P: S1 on the global
+ *               queue, then S2 wakep): the path the fix covers with D2
+ *               alone, since it still calls wakep.
  *   -DNOIO      no G1 and no I/O waiter: M0 starts idle (with -DFOREIGN,
  *               the foreign path alone).
  *   -DSPAWN     G1, when it runs, readies G3 on its own P (runnext) and
@@ -100,7 +112,7 @@ bit  park[NM];                     /* m->park: 1 while stopm sleeps */
 byte nextp[NM];                    /* m->nextp */
 
 bit  lastpoll_nz = 0;              /* sched.lastpoll != 0: nobody blocked in the poller */
-byte io_waiting = 1;               /* G1 parked on I/O */
+byte corio__netpoll_waiters = 1;               /* G1 parked on I/O */
 bit  kernel_ready;                 /* G1's descriptor is ready, not yet polled */
 bit  poll_break;                   /* corio__netpoll_break pending */
 bit  stopping;                     /* sched.stopping */
@@ -109,6 +121,7 @@ byte nexited;                      /* Ms that left corio__mloop */
 
 /* ---- queues and idle lists (the bodies run under sched.lock) ---- */
 
+/* S1 for the global queue (under sched.lock) */
 inline globrunqput(g) { grq ! g; runqsize++ }
 
 /* globrunqget(p, max): one G to run, up to n-1 more to p's queue. */
@@ -200,7 +213,7 @@ inline startm(p, spinning, m, gb) {
   p = NOP; m = 0
 }
 
-/* corio__wakep */
+/* S2: corio__wakep */
 inline wakep(p, m, gb) {
   if
   :: npidle == 0
@@ -287,7 +300,7 @@ top:
 
   /* a non-blocking poll, unless an M is blocked in the poller */
   if
-  :: io_waiting > 0 && lastpoll_nz ->
+  :: corio__netpoll_waiters > 0 && lastpoll_nz ->
      atomic { polled = kernel_ready; kernel_ready = 0 };
      if :: polled -> goto take_polled :: else fi
   :: else
@@ -311,7 +324,7 @@ top:
   fi;
   busy = 0;
 
-  /* nothing: give up the P (under sched.lock) */
+  /* D1: nothing; give up the P (under sched.lock) */
   atomic {
     if
     :: stopping -> ok = 0
@@ -327,7 +340,7 @@ top:
   ok = 0;
   p = NOP;
 
-  /* a spinning M looks once more after it stops counting as spinning */
+  /* D2: a spinning M looks once more after it stops counting as spinning */
   was = mspinning[id];
   set_spinning(id, 0);
   if
@@ -373,10 +386,10 @@ top:
   :: else
   fi;
 
-  /* block in the poller, if anyone waits on I/O and nobody else polls
-   * (no timer is armed: until == 0) */
+  /* D3 (no timer is armed: until == 0), D4: block in the poller, if anyone
+   * waits on I/O and nobody else polls; else stopm */
   if
-  :: io_waiting > 0 ->
+  :: corio__netpoll_waiters > 0 ->
      if
      :: atomic { lastpoll_nz -> lastpoll_nz = 0 } -> goto in_poll  /* the CAS lastpoll: last -> 0 */
      :: else
@@ -444,7 +457,7 @@ execute:
   /* corio__execute(m, g) */
   if
   :: g == G_IO ->
-     io_waiting--;   /* block() after the wake-up: corio__io_wait_add(-1) */
+     corio__netpoll_waiters--;   /* block() after the wake-up: waiters_add(-1) */
 #ifdef SPAWN
      atomic { lrq[mp[id]] ! G_SPAWNED };  /* corio__ready: runnable_put(m, G3, next) */
      wakep(p2, m, gb);
@@ -468,7 +481,7 @@ init {
     for (k : 1 .. NP - 1) { pidle[k] = 1; npidle++ }
     mp[1] = 0;                    /* M1 holds P0 */
 #ifdef NOIO
-    io_waiting = 0; lastpoll_nz = 1;
+    corio__netpoll_waiters = 0; lastpoll_nz = 1;
     midle[0] = 1; park[0] = 1;
     run M(0, START_IDLE);
 #else
