@@ -7,26 +7,29 @@
  * INFO_CLOSING and INFO_RD_EXPIRED; pd->closing, pd->rd, pd->rseq,
  * pd->rt_armed and pd->fdseq under pd->lock; the deadline timer pd->rt (its
  * heap membership, when and seq, under a P's tlock). Functions are modelled
- * one inline each with the C function's name: check_err, unblock_slot,
- * commit, block, corio__pd_reset, corio__pd_wait, set_one_deadline,
- * corio__pd_set_deadline, deadline_fired, corio__pd_unblock,
- * corio__pd_close / cache_free, corio__pd_open,
- * corio__netpoll_ready_event, corio__run_timers, corio__ready.
+ * one inline or block each with the C function's name: check_err,
+ * unblock_slot, commit, block, corio__pd_reset(pd, 'r'),
+ * corio__pd_wait(pd, 'r'), set_one_deadline, corio__pd_set_deadline,
+ * deadline_fired, corio__pd_unblock, corio__pd_close / cache_free,
+ * corio__pd_open, corio__netpoll_ready_event, corio__run_timers,
+ * corio__ready.
  *
  * Processes: the reading coroutine (Reader), the closer that also reopens
  * the descriptor (Closer), a coroutine moving the read deadline (Setter),
  * the kernel reporting readiness with the tag it was registered under
  * (Kernel), two Ms running due timers (TimerM: a firing taken out of one
- * heap can overlap a re-armed firing on another M), the monotonic clock
- * (Clock) and a quiescence observer (Quiet).
+ * heap can overlap a re-armed firing on another M; -DONE_TIMER_M keeps one)
+ * and a quiescence observer (Quiet). The monotonic clock moves forward when
+ * a TimerM fires the earliest timer (to its time, if not there yet); the
+ * Setter picks deadlines relative to it.
  *
  * Checked (see check.sh; all safety, plus the invalid-end-state check):
  *  - wake once: corio__ready asserts the G is parked (C: "ready of a
  *    coroutine that is not parked"), so no G is woken twice;
  *  - no lost wake-up: when nothing can move any more, a G parked since its
  *    last PD_WAIT is not owed a wake-up by a delivery, expiry or close that
- *    came after it (Quiet), and no passed deadline is left unexpired on an
- *    open descriptor (a lost timer);
+ *    came after it (Quiet), and no armed deadline of an open descriptor has
+ *    lost its timer;
  *  - READY never consumed twice: every wait that returns OK and every
  *    reset that drops a READY consumes one delivery counted by ev_cnt;
  *  - a stale timer never fires a newer deadline: deadline_fired, once its
@@ -36,10 +39,11 @@
  *    descriptor", "close ... with a waiter", "inconsistent ... deadline").
  *
  * Abstracted away: the write slot (symmetric, its own lock-free word and
- * timer), the event-error flag and the hang-up hint, the waiter count's
- * value (not its protocol), memory orders (the C code makes every access
- * here seq_cst; spin explores sequentially consistent interleavings), time
- * as a small integer clock, the timer heap as one timer.
+ * timer), the event-error flag and the hang-up hint, the I/O waiter count
+ * (corio__netpoll_waiters, waiters_add: a counter beside the protocol),
+ * memory orders (the C code makes every access here seq_cst; spin explores
+ * sequentially consistent interleavings), time as a small integer clock,
+ * the timer heap as one timer.
  */
 
 #define NIL   0
