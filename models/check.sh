@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Check one Promela model exhaustively with spin.
 #
-#   models/check.sh [--expect-fail] <model> [-DNAME=VALUE ...]
+#   models/check.sh [--expect-fail | --expect-deadlock] <model> [-DNAME=VALUE ...]
 #
 # <model> is a file name in models/ without .pml; the -D options go to spin's
 # preprocessor (a model's bounds and variants). The script generates the
@@ -11,16 +11,18 @@
 #   - then each `ltl` property the model names, with weak fairness (-a -f).
 # It fails when a search reports an error, or when a search was not complete
 # (depth limit hit, out of memory). With --expect-fail it succeeds only when
-# the safety search finds an error, and prints the counterexample: that is
-# how a model shows it can find the bug its fix removes.
+# the safety search finds an error (--expect-deadlock: an invalid end state,
+# every process blocked with work left), and prints the counterexample: that
+# is how a model shows it can find the bug its fix removes.
 set -uo pipefail
 
 expect_fail=0
-if [ "${1:-}" = "--expect-fail" ]; then
-  expect_fail=1
-  shift
-fi
-[ $# -ge 1 ] || { echo "usage: $0 [--expect-fail] <model> [-DNAME=VALUE ...]" >&2; exit 2; }
+expect_what="errors: [1-9]"
+case "${1:-}" in
+  --expect-fail) expect_fail=1; shift ;;
+  --expect-deadlock) expect_fail=1; expect_what="invalid end state"; shift ;;
+esac
+[ $# -ge 1 ] || { echo "usage: $0 [--expect-fail | --expect-deadlock] <model> [-DNAME=VALUE ...]" >&2; exit 2; }
 model=$1
 shift
 here=$(cd "$(dirname "$0")" && pwd)
@@ -66,13 +68,14 @@ fi
 rc=$?
 grep -E "^State-vector|states, stored|transitions|elapsed|errors:|pan:[0-9]+:|violated" safety.log
 if [ $expect_fail -eq 1 ]; then
-  if grep -qE "errors: [1-9]" safety.log && ls ./*.trail >/dev/null 2>&1; then
+  if grep -qE "errors: [1-9]" safety.log && grep -qE "$expect_what" safety.log &&
+     ls ./*.trail >/dev/null 2>&1; then
     echo "== $model $* : counterexample found, as expected; its interleaving:"
     spin -t -c -k ./*.trail "$@" "$model.pml" 2>&1 | tail -n 80
     echo "== PASS (the unfixed variant fails)"
     exit 0
   fi
-  echo "== FAIL: expected a counterexample, the search found none"
+  echo "== FAIL: expected a counterexample ($expect_what), the search found none"
   cat safety.log
   exit 1
 fi
