@@ -43,6 +43,10 @@
  *               count back under sched.lock.
  *   -DLATE_GIVEBACK  the fix, but startm's give-back after the lock (the
  *               second gap rel-sched's audit closed).
+ *   -DNEWM_FAILS  newm fails (no memory, no thread) whenever no idle M is
+ *               left: rel-sched's newm_failed puts the P back idle and gives
+ *               the spinning count back (with -DNM=2 it deadlocks, see
+ *               FINDINGS.md).
  *   -DFOREIGN   also a thread outside the runtime readies G2 with
  *               corio_ready (runnable_put without a P: S1 on the global
  *               queue, then S2 wakep): the path the fix covers with D2
@@ -195,12 +199,22 @@ inline startm(p, spinning, m, gb) {
        j_ = 0;
        if
        :: m != NOP -> midle[m] = 0
-       :: else ->
-          /* newm: a new thread, unless stopping: then the P goes back and
-           * (after the lock) the spinning count */
-          assert(stopping); /* the model's pool of idle Ms is big enough */
+       :: m == NOP && stopping ->
+          /* newm while stopping: the P goes back and (after the lock) the
+           * spinning count */
           pidleput(p); p = NOP;
           gb = spinning
+       :: else ->
+#ifdef NEWM_FAILS
+          skip;
+          /* newm finds no memory or no thread (newm_failed): the P goes
+           * back to the idle list and the spinning count with it, under
+           * sched.lock; the work stays queued */
+          pidleput(p); p = NOP;
+          if :: spinning -> nmspinning-- :: else fi
+#else
+          assert(false) /* newm: the model's pool of idle Ms is big enough */
+#endif
        fi
     fi
   };
