@@ -253,7 +253,13 @@ CORIO__HOT void corio__after_switch(corio__m_t *m) {
   case ACT_REQUEUE:
     atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_release);
     corio__globrunqput_locking(g);
-    if (action == ACT_REQUEUE) corio__wakep();
+    if (action == ACT_REQUEUE) {
+      /* A coroutine back from a system call without a P (syscall.c): queued
+       * now, so it leaves the deadlock check's syscall count. */
+      if (corio__sched.detect_deadlock)
+        atomic_fetch_sub_explicit(&corio__sched.nsyscall, 1, memory_order_seq_cst);
+      corio__wakep();
+    }
     break;
   case ACT_EXIT:
     atomic_store_explicit(&g->status, G_DEAD, memory_order_relaxed);

@@ -140,6 +140,13 @@ typedef struct corio__sched {
   _Atomic uint32_t sysmon_wake;
   /* main */
   int main_status;
+  /* Deadlock detection (corio_config_t.detect_deadlock; see
+   * corio__check_dead in schedule.c). nsyscall counts coroutines between
+   * corio_syscall_enter and the point where they hold a P again or sit on
+   * the global queue; kept only when detect_deadlock is set. */
+  bool detect_deadlock;
+  _Atomic bool deadlocked;
+  _Atomic int32_t nsyscall;
 } corio__sched_t;
 
 extern corio__sched_t corio__sched;
@@ -209,6 +216,9 @@ int corio__newproc(corio_fn_t fn, void *arg, size_t stack_size, corio_g_t **out)
 corio__m_t *corio__newm_m0(void);
 void corio__mloop(corio__m_t *m);
 void corio__wake_all_idle(void);
+/* runtime.c: stop the runtime (every M leaves its loop at its next
+ * scheduling point). */
+void corio__begin_stop(void);
 
 /* runq.c (the owner's put and get are inline, in runq.h) */
 corio_g_t *corio__runqsteal(corio__p_t *p, corio__p_t *p2, bool steal_next);

@@ -314,6 +314,34 @@ static corio_g_t *steal_work(corio__m_t *m, int64_t now) {
   return NULL;
 }
 
+/* Deadlock detection (corio_config_t.detect_deadlock), Go's checkdead. Called
+ * with sched.lock held by the M that has just put the last P on the idle
+ * list. With every P idle no coroutine runs and no M runs timers or takes
+ * from a queue; a coroutine can then only run again if something outside
+ * the Ps readies it, and each such source is counted where the check sees it:
+ * - a coroutine in a system call: nsyscall, until it holds a P or sits on
+ *   the global queue (syscall.c, after_switch's ACT_REQUEUE);
+ * - the netpoller: io_waiting counts every coroutine from its commit until
+ *   it runs again, so one readied by a poll but not yet run still counts;
+ * - timers: a pending one shows in its P's timer0when; a firing one is
+ *   being run by an M that holds a P;
+ * - queued work: the global queue and every P's local queue.
+ * What remains is a thread outside the runtime calling corio_ready or
+ * corio_spawn, which the embedder promised not to do by setting the flag. */
+static bool check_dead(void) {
+  corio__sched_t *s = &corio__sched;
+  if (!s->detect_deadlock) return false;
+  if (atomic_load_explicit(&s->npidle, memory_order_seq_cst) != s->nprocs) return false;
+  if (atomic_load_explicit(&s->runqsize, memory_order_seq_cst) != 0) return false;
+  if (atomic_load_explicit(&s->nsyscall, memory_order_seq_cst) != 0) return false;
+  if (atomic_load_explicit(&s->io_waiting, memory_order_seq_cst) != 0) return false;
+  if (corio__timers_earliest() != 0) return false;
+  for (int i = 0; i < s->nprocs; i++)
+    if (!corio__runqempty(&s->allp[i])) return false;
+  if (atomic_load_explicit(&s->state, memory_order_acquire) != RT_RUNNING) return false;
+  return true;
+}
+
 /* Block until there is a G to run; NULL when the runtime is stopping. */
 static corio_g_t *findrunnable(corio__m_t *m) {
   corio_g_t *g;
@@ -383,6 +411,13 @@ top:
     return g;
   }
   corio__pidleput(releasep(m));
+  if (CORIO__UNLIKELY(corio__sched.detect_deadlock) && check_dead()) {
+    atomic_store_explicit(&corio__sched.deadlocked, true, memory_order_release);
+    corio__unlock(&corio__sched.lock);
+    set_spinning(m, false);
+    corio__begin_stop();
+    return NULL;
+  }
   corio__unlock(&corio__sched.lock);
 
   /* A spinning M must look once more after dropping its P: work submitted
