@@ -321,8 +321,10 @@ static corio_g_t *steal_work(corio__m_t *m, int64_t now) {
  * the Ps readies it, and each such source is counted where the check sees it:
  * - a coroutine in a system call: nsyscall, until it holds a P or sits on
  *   the global queue (syscall.c, after_switch's ACT_REQUEUE);
- * - the netpoller: io_waiting counts every coroutine from its commit until
- *   it runs again, so one readied by a poll but not yet run still counts;
+ * - the netpoller: its waiter count (corio__netpoll_any_waiters) holds every
+ *   coroutine from its commit until it runs again, so one readied by a poll
+ *   but not yet run still counts; it is changed by Ps' holders, so the last
+ *   change is seen here through sched.lock;
  * - timers: a pending one shows in its P's timer0when; a firing one is
  *   being run by an M that holds a P;
  * - queued work: the global queue and every P's local queue.
@@ -334,7 +336,7 @@ static bool check_dead(void) {
   if (atomic_load_explicit(&s->npidle, memory_order_seq_cst) != s->nprocs) return false;
   if (atomic_load_explicit(&s->runqsize, memory_order_seq_cst) != 0) return false;
   if (atomic_load_explicit(&s->nsyscall, memory_order_seq_cst) != 0) return false;
-  if (atomic_load_explicit(&s->io_waiting, memory_order_seq_cst) != 0) return false;
+  if (corio__netpoll_any_waiters()) return false;
   if (corio__timers_earliest() != 0) return false;
   for (int i = 0; i < s->nprocs; i++)
     if (!corio__runqempty(&s->allp[i])) return false;

@@ -9,7 +9,7 @@
 #include "check.h"
 #include "corio/os.h"
 #include "corio/runtime.h"
-#include "sched.h"
+#include "netpoll_testing.h"
 #include "thread_util.h"
 
 static int run_detecting(int procs, corio_main_fn_t fn, void *arg, int *status) {
@@ -29,7 +29,7 @@ typedef struct {
  * every P has gone idle meanwhile. */
 static void *late_writer(void *arg) {
   io_t *io = arg;
-  for (int i = 0; i < 5000 && (!atomic_load(&io->reading) || corio__io_waiting_count() == 0); i++)
+  for (int i = 0; i < 5000 && (!atomic_load(&io->reading) || corio__netpoll_debug_waiters() == 0); i++)
     test_sleep_ns(MS);
   test_sleep_ns(30 * MS);
   char c = 'x';
