@@ -246,10 +246,11 @@ CORIO__HOT void corio__after_switch(corio__m_t *m) {
     corio__globrunqput_locking(g);
     if (action == ACT_REQUEUE) {
       /* A coroutine back from a system call without a P (syscall.c): queued
-       * now, so it leaves the deadlock check's syscall count. */
+       * now, so it leaves the deadlock check's syscall count. This M holds
+       * no P: start one for it (handshake, see wakep). */
       if (corio__sched.detect_deadlock)
         atomic_fetch_sub_explicit(&corio__sched.nsyscall, 1, memory_order_seq_cst);
-      corio__wakep();
+      corio__start_idle(1);
     }
     break;
   case ACT_EXIT:
@@ -334,6 +335,14 @@ void corio__glist_push(corio__glist_t *l, corio_g_t *g) {
 
 void corio__inject_glist(corio__glist_t *l) {
   corio_g_t *g = l->head;
+  corio__m_t *m = corio__getm();
+  if (!m || !m->p) {
+    /* sysmon, a foreign thread: start idle Ps for them (handshake). */
+    if (g) corio__inject_nop(g);
+    l->head = l->tail = NULL;
+    l->n = 0;
+    return;
+  }
   while (g) {
     corio_g_t *next = g->schedlink;
     corio__ready(g);

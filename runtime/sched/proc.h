@@ -192,6 +192,8 @@ static inline void corio__g_wake(corio_g_t *g, const char *msg) {
 
 /* proc.c */
 void corio__wakep(void);
+void corio__start_idle(int n);
+void corio__inject_nop(corio_g_t *first);
 void corio__startm(corio__p_t *p, bool spinning);
 void corio__handoffp(corio__p_t *p);
 void corio__globrunqput(corio_g_t *g); /* sched.lock held */
