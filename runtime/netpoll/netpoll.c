@@ -471,6 +471,10 @@ CORIO__HOT int corio__pd_wait(corio__pd_t *pd, int mode) {
   int err = check_err(pd, mode);
   if (err != CORIO__POLL_OK)
     return err;
+  /* Only a coroutine can park: a foreign thread (or the embedder's thread
+   * outside corio_main) gets an error, not the scheduler's fatal one. */
+  if (CORIO__UNLIKELY(corio__getg() == NULL))
+    return CORIO__POLL_ERR_NOTCORO;
   while (!block(pd, mode, false)) {
     err = check_err(pd, mode);
     if (err != CORIO__POLL_OK)
