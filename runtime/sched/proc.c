@@ -382,5 +382,5 @@ int corio_sleep_until(int64_t deadline) {
 int corio_sleep(int64_t ns) {
   if (!corio__getg()) return CORIO_ENOTCORO;
   if (ns <= 0) return corio_yield();
-  return corio_sleep_until(corio__nanotime() + ns);
+  return corio_sleep_until(corio__time_add(corio__nanotime(), ns));
 }

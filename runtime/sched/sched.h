@@ -74,4 +74,14 @@ bool corio__timer_stop(corio__timer_t *t);
 
 int64_t corio__nanotime(void);
 
+/* t + d for a time and a duration, saturated to [INT64_MIN, INT64_MAX]: a
+ * deadline that would overflow is "never" (INT64_MAX), which the timers
+ * treat as a time that is never reached (a sleep of INT64_MAX lasts until
+ * shutdown). Every sum of a time and a caller's duration goes through it. */
+static inline int64_t corio__time_add(int64_t t, int64_t d) {
+  if (d > 0 && t > INT64_MAX - d) return INT64_MAX;
+  if (d < 0 && t < INT64_MIN - d) return INT64_MIN;
+  return t + d;
+}
+
 #endif
