@@ -71,6 +71,11 @@ void corio__timer_reset(corio__timer_t *t, int64_t when, uintptr_t seq);
 /* Disarm. true: it was armed and now will not fire; false: it was not armed, or
  * has already fired or is firing. */
 bool corio__timer_stop(corio__timer_t *t);
+/* Reserve heap slots for n timers that may later be armed at once (timer.c
+ * says who reserves what), so that arming never needs memory it cannot get.
+ * 0 or CORIO_ENOMEM (nothing reserved). unreserve gives n back. */
+int corio__timer_reserve(int n);
+void corio__timer_unreserve(int n);
 
 int64_t corio__nanotime(void);
 
