@@ -7,7 +7,6 @@
  * caller is CORIO_ENOMEM (or the documented NULL of corio_chan_create), no
  * leak (the ASan build's leak check), and a clean run right after, with
  * failures off, does all of the work. */
-#define _GNU_SOURCE /* pipe2 */
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -17,6 +16,7 @@
 
 #include "base_testing.h"
 #include "check.h"
+#include "fd_util.h"
 #include "corio/os.h"
 #include "corio/poll.h"
 #include "corio/runtime.h"
@@ -81,7 +81,7 @@ static void pipes(wl_t *w) {
   corio_file_free(wr);
 
   int p[2];
-  CHECK_EQ(pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
+  CHECK_EQ(test_pipe(p, O_NONBLOCK | O_CLOEXEC), 0);
   corio_fd_t *fd = NULL;
   if (OK_OR_NOMEM(w, corio_fd_open((corio_handle_t)p[0], CORIO_FD_PIPE, &fd), rc_ == 0)) {
     CHECK_EQ(write(p[1], "x", 1), 1);

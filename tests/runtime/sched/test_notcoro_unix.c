@@ -5,7 +5,6 @@
  * semaphores, wait groups, sleep, park. Before the netpoller's wait checked
  * its caller, a file or FD read from such a thread aborted the process
  * ("corio__park called outside a coroutine"). */
-#define _GNU_SOURCE /* pipe2 */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "fd_util.h"
 #include "corio/os.h"
 #include "corio/poll.h"
 #include "corio/runtime.h"
@@ -99,7 +99,7 @@ static int notcoro_main(void *arg) {
   }
   CHECK_EQ(errno, EAGAIN);
   int p[2];
-  CHECK_EQ(pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
+  CHECK_EQ(test_pipe(p, O_NONBLOCK | O_CLOEXEC), 0);
   o->fd_peer = p[1];
   CHECK_EQ(corio_fd_open((corio_handle_t)p[0], CORIO_FD_PIPE, &o->fd), 0);
   o->unbuf = corio_chan_create(sizeof(int), 0);
