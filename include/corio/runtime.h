@@ -12,8 +12,36 @@
  * coroutine returns. Like a Go program whose main returns, coroutines still parked
  * or runnable at that point are abandoned: they never run again, and
  * corio_shutdown releases their stacks and descriptors without unwinding them
- * (resources they hold are not released for them). Threads blocked inside
- * corio_syscall_enter/exit are waited for by corio_shutdown.
+ * (resources they hold are not released for them). A coroutine blocked in
+ * the kernel (inside corio_syscall_enter/exit, e.g. a read in blocking mode)
+ * does not hold corio_main back either: after a grace period of about 10 ms
+ * the runtime gives up on its thread, which never returns into corio (when
+ * its call returns it sleeps for good); corio_shutdown then waits at most
+ * about 100 ms for such calls and reports CORIO_EBLOCKED if some are still
+ * blocked. Exception: when the thread that called corio_main is itself the
+ * one blocked in a coroutine's system call, corio_main returns once that
+ * call does. With
+ * detect_deadlock set, corio_main also returns (CORIO_EDEADLOCK) when every
+ * coroutine is blocked for good; those are abandoned in the same way.
+ *
+ * Process-wide effects, all given back by corio_shutdown:
+ * - POSIX: SIGPIPE is ignored from corio_init to corio_shutdown when it was
+ *   at its default (SIG_DFL), so that a write to a closed pipe or socket
+ *   fails with EPIPE instead of killing the process; a handler or SIG_IGN
+ *   the embedder set is left alone, and so is one set while the runtime
+ *   runs. Linux: a SIGSEGV handler (reporting a coroutine stack overflow,
+ *   then the default action) is installed when SIGSEGV was at its default,
+ *   and removed again if it is still the process's handler.
+ * - Threads: the runtime's own threads (one per extra M, and a monitor) block
+ *   every signal, so signals go to the embedder's threads. The thread calling
+ *   corio_main runs with a 1 ns timer slack (Linux) and an alternate signal
+ *   stack unless it has one, both restored when corio_main returns.
+ * - Descriptors: the poller's (Linux: an epoll descriptor and an eventfd,
+ *   close-on-exec; Windows: a completion port), closed by corio_shutdown.
+ * - Memory: coroutine stacks are mapped from the OS (two mappings each when
+ *   guarded); runtime objects come from the configured allocator.
+ * Nothing else: no atexit handler, no change to the locale, the
+ * environment, resource limits or other signals.
  *
  * Times are monotonic nanoseconds (corio_nanotime()). Deadlines are absolute.
  */
@@ -63,9 +91,19 @@ typedef struct corio_config {
    * thread inherit it. true: each coroutine keeps its own across switches, as
    * a function call keeps it for its caller, at about 4 ns more per switch. */
   bool fp_env_per_coroutine;
+  /* Deadlock detection, as Go's "all goroutines are asleep". true: when no
+   * coroutine can ever run again (none runnable or running, none between
+   * corio_syscall_enter and corio_syscall_exit, none waiting on the netpoller
+   * for I/O or an I/O deadline, no timer pending: sleep, deadline, select or
+   * semaphore timeout), corio_main returns CORIO_EDEADLOCK at once and every
+   * coroutine still parked is abandoned as when the main coroutine returns.
+   * By setting it the embedder promises that no thread outside the runtime
+   * will call corio_ready or corio_spawn later (nothing the runtime could
+   * see). false (the default): a deadlocked program blocks for good. */
+  bool detect_deadlock;
 } corio_config_t;
 
-#define CORIO_CONFIG_INIT {0, 0, CORIO_STACK_GUARDED, NULL, false}
+#define CORIO_CONFIG_INIT {0, 0, CORIO_STACK_GUARDED, NULL, false, false}
 #define CORIO_DEFAULT_STACK ((size_t)256 * 1024)
 #define CORIO_MIN_STACK ((size_t)16 * 1024)
 #define CORIO_MAX_STACK ((size_t)1024 * 1024 * 1024)
@@ -85,11 +123,19 @@ CORIO_API int corio_init(const corio_config_t *cfg);
  * other threads; return when it returns, storing its result in *exit_status
  * (may be NULL). Errors: CORIO_ENOTINIT, CORIO_EALREADY (main already ran or is
  * running; call corio_shutdown and corio_init again), CORIO_EINVAL (fn NULL),
- * CORIO_ENOMEM, CORIO_EMAPLIMIT, OS errors from thread creation. */
+ * CORIO_ENOMEM, CORIO_EMAPLIMIT, OS errors from thread creation,
+ * CORIO_EDEADLOCK (detect_deadlock set and every coroutine, main included,
+ * blocked for good; *exit_status is not written; call corio_shutdown, which
+ * releases the abandoned coroutines, as after a normal return). */
 CORIO_API int corio_main(corio_main_fn_t fn, void *arg, int *exit_status);
 
 /* Release everything; see the life-cycle note above. Must not be called from a
- * coroutine. Errors: CORIO_ENOTINIT, CORIO_EALREADY (corio_main still running). */
+ * coroutine. Errors: CORIO_ENOTINIT, CORIO_EALREADY (corio_main still running),
+ * CORIO_EBLOCKED (threads of abandoned coroutines are still blocked in system
+ * calls after a bounded wait of about 100 ms: everything else is released and
+ * corio_init may be called again; those threads, their coroutines' stacks and
+ * a few hundred bytes each stay allocated, and each sleeps for good once its
+ * call returns, without touching any runtime). */
 CORIO_API int corio_shutdown(void);
 
 /* corio_init + corio_main + corio_shutdown. */
@@ -110,7 +156,11 @@ CORIO_API int corio_yield(void);
 /* Monotonic clock, nanoseconds. */
 CORIO_API int64_t corio_nanotime(void);
 
-/* Sleep ns nanoseconds (<= 0: just yield) / until an absolute time.
+/* Sleep ns nanoseconds (<= 0: just yield) / until an absolute time. The
+ * end of a duration saturates instead of overflowing: corio_sleep(INT64_MAX)
+ * and corio_sleep_until(INT64_MAX) last until the runtime stops (the
+ * coroutine is then abandoned, see the life-cycle note). The same holds for
+ * every deadline corio takes: INT64_MAX is never reached.
  * Errors: CORIO_ENOTCORO. */
 CORIO_API int corio_sleep(int64_t ns);
 CORIO_API int corio_sleep_until(int64_t deadline);

@@ -61,6 +61,10 @@ typedef struct corio__m {
   struct corio__p *nextp; /* P handed over by startm, taken when woken */
   struct corio__p *oldp;  /* P left behind by corio_syscall_enter */
   _Atomic uint32_t park;  /* futex word: 1 while parked in stopm */
+  /* SYS_* below: between corio_syscall_enter and _exit, and whether the
+   * runtime gave up waiting for the call (syscall.c). Written by the M,
+   * claimed by corio_main with a CAS. */
+  _Atomic uint32_t insyscall;
   uintptr_t thread;
   struct corio__m *schedlink; /* idle M list, guarded by sched.lock */
   struct corio__m *alllink;   /* all Ms, guarded by sched.lock */
@@ -71,6 +75,14 @@ typedef struct corio__m {
 #define RUNQ_SIZE 256u
 
 enum { P_IDLE, P_RUNNING, P_SYSCALL };
+
+/* corio__m_t.insyscall: OUT -> IN at syscall_enter, IN -> OUT at _exit (a
+ * CAS); IN -> ORPHAN by corio_main once the runtime stops and the call has
+ * not returned: the M, its coroutine and stack are then left allocated by
+ * shutdown, and the thread, when its call returns, finds ORPHAN, says
+ * RETURNED and sleeps for good without touching the runtime again. */
+enum { SYS_OUT, SYS_IN, SYS_ORPHAN, SYS_RETURNED };
+void corio__orphan_claim_all(void); /* syscall.c: corio_main, after the grace period */
 
 typedef struct corio__p {
   int id;
@@ -117,8 +129,11 @@ typedef struct corio__sched {
   corio__p_t *pidle;
   corio__m_t *midle;
   corio__m_t *allm;
+  corio__m_t *mfailed; /* Ms whose thread could not start, for reuse (sched.lock) */
+  _Atomic uint32_t nmfailed; /* how many M starts failed (tests look) */
   int mcount;
   _Atomic uint32_t nmlive; /* see newm in schedule.c */
+  _Atomic uint32_t norphans; /* Ms given up on in a system call (syscall.c) */
   /* Free Gs with default-size stacks, reused by spawn. */
   corio__lock_t gfree_lock;
   corio_g_t *gfree;
@@ -134,9 +149,21 @@ typedef struct corio__sched {
    * (sysmon.c); sysmon_lock guards the start and sysmon_thread. */
   corio__lock_t sysmon_lock;
   uintptr_t sysmon_thread;
+  _Atomic int64_t sysmon_retry; /* after a failed start: not before this time */
   _Atomic uint32_t sysmon_wake;
   /* main */
   int main_status;
+  /* Deadlock detection (corio_config_t.detect_deadlock; see
+   * corio__check_dead in schedule.c). nsyscall counts coroutines between
+   * corio_syscall_enter and the point where they hold a P again or sit on
+   * the global queue; kept only when detect_deadlock is set. */
+  bool detect_deadlock;
+  _Atomic bool deadlocked;
+  _Atomic int32_t nsyscall;
+  /* Timer slots (timer.c): reserved and the heaps' total capacity. */
+  corio__lock_t timer_lock;
+  int64_t timer_reserved;      /* guarded by timer_lock */
+  _Atomic int64_t timer_cap;   /* changed under the grown heap's tlock */
 } corio__sched_t;
 
 extern corio__sched_t corio__sched;
@@ -185,6 +212,8 @@ static inline void corio__g_wake(corio_g_t *g, const char *msg) {
 
 /* proc.c */
 void corio__wakep(void);
+void corio__start_idle(int n);
+void corio__inject_nop(corio_g_t *first);
 void corio__startm(corio__p_t *p, bool spinning);
 void corio__handoffp(corio__p_t *p);
 void corio__globrunqput(corio_g_t *g); /* sched.lock held */
@@ -206,6 +235,9 @@ int corio__newproc(corio_fn_t fn, void *arg, size_t stack_size, corio_g_t **out)
 corio__m_t *corio__newm_m0(void);
 void corio__mloop(corio__m_t *m);
 void corio__wake_all_idle(void);
+/* runtime.c: stop the runtime (every M leaves its loop at its next
+ * scheduling point). */
+void corio__begin_stop(void);
 
 /* runq.c (the owner's put and get are inline, in runq.h) */
 corio_g_t *corio__runqsteal(corio__p_t *p, corio__p_t *p2, bool steal_next);
