@@ -20,6 +20,8 @@ if(CORIO_MODEL_CHECKS)
     "sched|sched"
     "sched_spawn|sched -DSPAWN"
     "sched_foreign|sched -DFOREIGN -DNOIO"
+    "sched_newm_fails|sched -DNEWM_FAILS -DNM=2"
+    "sched_newm_fails_nobreak|--expect-deadlock sched -DNEWM_FAILS -DNEWM_NOBREAK -DNM=2"
     "sched_unfixed|--expect-deadlock sched -DUNFIXED"
     "sched_foreign_unfixed|--expect-deadlock sched -DFOREIGN -DNOIO -DUNFIXED")
   foreach(run ${CORIO_MODEL_RUNS})

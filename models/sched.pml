@@ -45,8 +45,9 @@
  *               second gap rel-sched's audit closed).
  *   -DNEWM_FAILS  newm fails (no memory, no thread) whenever no idle M is
  *               left: rel-sched's newm_failed puts the P back idle and gives
- *               the spinning count back (with -DNM=2 it deadlocks, see
- *               FINDINGS.md).
+ *               the spinning count back and breaks the poller;
+ *               -DNEWM_NOBREAK leaves the break out, as first written
+ *               (with -DNM=2 it deadlocks, see FINDINGS.md).
  *   -DFOREIGN   also a thread outside the runtime readies G2 with
  *               corio_ready (runnable_put without a P: S1 on the global
  *               queue, then S2 wakep): the path the fix covers with D2
@@ -211,7 +212,12 @@ inline startm(p, spinning, m, gb) {
            * back to the idle list and the spinning count with it, under
            * sched.lock; the work stays queued */
           pidleput(p); p = NOP;
-          if :: spinning -> nmspinning-- :: else fi
+          if :: spinning -> nmspinning-- :: else fi;
+#ifndef NEWM_NOBREAK
+          poll_break = 1   /* newm_failed breaks the poller (FINDINGS 4) */
+#else
+          skip
+#endif
 #else
           assert(false) /* newm: the model's pool of idle Ms is big enough */
 #endif

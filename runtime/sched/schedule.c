@@ -112,7 +112,8 @@ corio__m_t *corio__newm_m0(void) { return newm_alloc(); }
  * called for it, so nobody can be told. The runtime runs on with the Ms it
  * has: the P goes back to the idle list and the spinning count taken for
  * the M is given back (under sched.lock, as startm does); the work that
- * asked for an M stays queued, where the existing Ms find it (every P's M
+ * asked for an M stays queued, where the existing Ms find it (the poller is
+ * broken so that an M blocked there looks; every P's M
  * looks at the global queue before it lets go, spinning Ms steal local
  * work, sysmon hands over the P of an M stuck in a system call). The M's
  * record, when it was made, stays on allm with no thread (shutdown joins
@@ -129,6 +130,11 @@ static void newm_failed(corio__p_t *p, bool spinning, corio__m_t *m) {
   if (spinning) atomic_fetch_sub_explicit(&corio__sched.nmspinning, 1, memory_order_seq_cst);
   corio__unlock(&corio__sched.lock);
   atomic_fetch_add_explicit(&corio__sched.nmfailed, 1, memory_order_relaxed);
+  /* The M that could pick the work up may be blocked in the poller with no
+   * timeout (models/FINDINGS.md, section 4: with every other M busy there,
+   * the work and the idle P were stranded): wake it, it takes an idle P
+   * after every poll. */
+  corio__netpoll_break();
   corio__mlive_done(); /* the thread that was not made */
   corio__mlive_done(); /* the creator */
 }
