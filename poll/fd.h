@@ -110,10 +110,20 @@ int corio__fd_sys_destroy(corio__fd_t *fd);
  * deadline), CORIO_ETOOMANY, or an OS error. */
 ptrdiff_t corio__fd_read(corio__fd_t *fd, void *buf, size_t len);
 /* Write all len bytes, looping over partial writes and waiting for room.
- * Returns len; a count short of len when an error stopped it after some
- * bytes went out (the error is not reported; a persistent one is returned by
- * the next call); or a negative error when nothing was written. 0 for len 0. */
-ptrdiff_t corio__fd_write(corio__fd_t *fd, const void *buf, size_t len);
+ * Returns 0 when all went out, else the error that stopped it (closing,
+ * CORIO_ETIMEOUT, CORIO_ETOOMANY, CORIO_ESHORTWRITE when the OS took 0
+ * bytes, an OS error); *written is the count written either way (0 for len
+ * 0, and when the lock was refused). */
+ptrdiff_t corio__fd_write_ex(corio__fd_t *fd, const void *buf, size_t len, size_t *written);
+/* corio__fd_write_ex in the count-or-error form: len; a count short of len
+ * when an error stopped it after some bytes went out (the error is dropped;
+ * a persistent one is returned by the next call); or the error when nothing
+ * was written. 0 for len 0. */
+static inline ptrdiff_t corio__fd_write(corio__fd_t *fd, const void *buf, size_t len) {
+  size_t done;
+  ptrdiff_t err = corio__fd_write_ex(fd, buf, len, &done);
+  return done > 0 ? (ptrdiff_t)done : err;
+}
 /* Positional forms: do not move the file offset. off < 0: CORIO_EINVAL.
  * pread does not loop (a short count is not EOF); a zero read at or past
  * the end is CORIO_EEOF. pwrite loops like write. */
@@ -176,7 +186,8 @@ static inline int corio__fd_poll_prepare(corio__fd_t *fd, int mode) {
   return res == CORIO__POLL_OK ? 0 : corio__fd_poll_error(fd, res);
 }
 /* Park until the handle is ready for mode: 0, closing, CORIO_ETIMEOUT,
- * CORIO_ENOTPOLLABLE (no descriptor, or the backend reported an error). */
+ * CORIO_ENOTPOLLABLE (no descriptor, or the backend reported an error),
+ * CORIO_EPOLLER (the poller has failed; prepare says so too). */
 static inline int corio__fd_poll_wait(corio__fd_t *fd, int mode) {
   if (!fd->pd) return CORIO_ENOTPOLLABLE;
   int res = corio__pd_wait(fd->pd, mode, fd->is_file);

@@ -500,8 +500,10 @@ static int64_t end_offset(corio__fd_t *fd, int64_t fallback) {
 
 /* Write [buf, buf + len) through the write operation, in chunks of at most
  * CORIO__FD_MAX_RW. off < 0: at the FD's offset (regular files) or wherever
- * the handle writes; otherwise at off. Count, short count or error (fd.h). */
-static ptrdiff_t write_all(corio__fd_t *fd, const char *buf, size_t len, int64_t off) {
+ * the handle writes; otherwise at off. 0 or the error that stopped it, with
+ * *written the count that went out either way (fd.h). */
+static int write_all(corio__fd_t *fd, const char *buf, size_t len, int64_t off,
+                     size_t *written) {
   corio__fd_win_t *w = win(fd);
   corio__fd_op_t *op = &w->wop;
   bool file = overlapped_file(fd);
@@ -524,19 +526,20 @@ static ptrdiff_t write_all(corio__fd_t *fd, const char *buf, size_t len, int64_t
       break;
     }
   }
-  return done > 0 ? (ptrdiff_t)done : err;
+  *written = done;
+  return err;
 }
 
-ptrdiff_t corio__fd_write(corio__fd_t *fd, const void *buf, size_t len) {
+ptrdiff_t corio__fd_write_ex(corio__fd_t *fd, const void *buf, size_t len, size_t *written) {
+  *written = 0;
   int err = corio__fd_write_lock(fd);
   if (err) return err;
-  ptrdiff_t n = 0;
-  if (len > 0 && (n = lock_offset(fd)) == 0) {
-    n = write_all(fd, buf, len, -1);
+  if (len > 0 && (err = lock_offset(fd)) == 0) {
+    err = write_all(fd, buf, len, -1, written);
     unlock_offset(fd);
   }
   corio__fd_write_unlock(fd);
-  return n;
+  return err;
 }
 
 /* Positioned calls: regular files only, under a reference and the offset
@@ -592,7 +595,9 @@ ptrdiff_t corio__fd_pwrite(corio__fd_t *fd, const void *buf, size_t len, int64_t
   LARGE_INTEGER saved;
   int err = positioned_begin(fd, off, &saved);
   if (err) return err;
-  ptrdiff_t n = len > 0 ? write_all(fd, buf, len, off) : 0;
+  size_t done = 0;
+  ptrdiff_t n = len > 0 ? write_all(fd, buf, len, off, &done) : 0;
+  n = done > 0 ? (ptrdiff_t)done : n;
   positioned_end(fd, &saved);
   return n;
 }
