@@ -454,7 +454,8 @@ void corio__pd_close(corio__pd_t *pd) {
 CORIO__HOT int corio__pd_reset(corio__pd_t *pd, int mode, bool is_file) {
   (void)is_file;
   int err = check_err(pd, mode);
-  if (err != CORIO__POLL_OK)
+  /* A failed poller fails waits only: an attempt that need not wait may go. */
+  if (CORIO__UNLIKELY(err != CORIO__POLL_OK) && err != CORIO__POLL_ERR_POLLER)
     return err;
   /* Usually there is nothing to forget, and a load is much cheaper than a
    * locked exchange. When there is, an exchange, not a store: as it drops

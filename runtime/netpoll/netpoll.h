@@ -103,8 +103,9 @@ int corio__netpoll_init(void);
 void corio__netpoll_fini(void);
 /* Called by a backend whose poller has failed for good (epoll_wait refused
  * with something other than EINTR: its descriptor was closed under it, ...):
- * from then on every descriptor, open or opened later, fails its waits with
- * CORIO__POLL_ERR_POLLER and corio__pd_open with CORIO_EPOLLER; the Gs parked
+ * from then on every descriptor fails its waits with CORIO__POLL_ERR_POLLER
+ * (reset lets an attempt that need not wait go on), and corio__pd_open fails
+ * with CORIO_EPOLLER; the Gs parked
  * now are appended to out. The process goes on; only I/O on the poller is
  * lost. */
 void corio__netpoll_failed(corio__glist_t *out);
