@@ -340,3 +340,10 @@ static int write_ex_full_main(void *arg) {
 }
 
 Test(fd_errors, write_ex_on_a_full_device) { run_program(1, write_ex_full_main, NULL); }
+
+/* The new code and an OS error have names and messages. */
+Test(fd_errors, error_names) {
+  cr_assert_str_eq(corio_err_name(corio_err_from_errno(EPIPE)), "EPIPE");
+  cr_assert_str_eq(corio_err_name(CORIO_EPOLLER), "CORIO_EPOLLER");
+  cr_assert_str_eq(corio_strerror(CORIO_EPOLLER), "the runtime's poller failed");
+}

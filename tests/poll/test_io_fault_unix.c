@@ -53,6 +53,17 @@ static int enomem_main(void *arg) {
   corio_fd_t *fd = NULL;
   CHECK_EQ(corio_fd_open(p[0], CORIO_FD_PIPE, &fd), CORIO_ENOMEM);
   CHECK_EQ(fcntl(p[0], F_GETFL) & O_NONBLOCK, 0);
+  /* corio_file_new of a non-blocking descriptor goes to the poller too. */
+  corio_file_t *f = (corio_file_t *)&f;
+  CHECK_EQ(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
+  corio__fault_arm(CORIO__FAULT_SYS, CORIO__SYS_EPOLL_CTL, 1, 0, ENOMEM);
+  CHECK_EQ(corio_file_new(p[0], "nb", &f), CORIO_ENOMEM);
+  CHECK(f == NULL);
+  CHECK_EQ(fcntl(p[0], F_SETFL, 0), 0);
+  /* The system's file table full: the pipe's own error. */
+  corio__fault_arm(CORIO__FAULT_SYS, CORIO__SYS_PIPE, 1, 0, ENFILE);
+  CHECK_EQ(corio_file_pipe(&r, &w), corio_err_from_errno(ENFILE));
+  CHECK_EQ(count_fds(), before + 2);
   corio__fault_disarm(CORIO__FAULT_SYS);
   /* The next call works, on the poller. */
   CHECK_EQ(corio_fd_open(p[0], CORIO_FD_PIPE, &fd), 0);
@@ -193,6 +204,13 @@ static int poller_fails_main(void *arg) {
   CHECK_EQ(corio_file_read(r, &c, 1), CORIO_EPOLLER);
   corio_file_t *r2 = NULL, *w2 = NULL;
   CHECK_EQ(corio_file_pipe(&r2, &w2), CORIO_EPOLLER);
+  int p[2];
+  CHECK_EQ(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+  CHECK_EQ(corio_file_new(p[0], "nb", &r2), CORIO_EPOLLER);
+  corio_fd_t *fd = NULL;
+  CHECK_EQ(corio_fd_open(p[1], CORIO_FD_PIPE, &fd), CORIO_EPOLLER);
+  close(p[0]);
+  close(p[1]);
   /* ...but what was ready still works, and the rest of the runtime does. */
   CHECK_EQ(corio_file_write(w, "x", 1), 1);
   int64_t t0 = corio_nanotime();
