@@ -4,7 +4,7 @@
  * runtime's own descriptors are refused; a descriptor handed over in
  * non-blocking mode goes on the poller whatever its type; the write forms
  * that report both the count and the error. Failures that need the
- * fault-injection seams are in test_io_fault_unix.c. */
+ * fault-injection seams are in test_io_fault_linux.c. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
