@@ -10,8 +10,8 @@
  * An armed seam counts the calls of the chosen sites (1, 2, ...) and fails
  * call number nth (once), and every call whose number is a multiple of
  * every; 0 turns either off (both 0: count only, so that a sweep learns how
- * many calls a workload makes). Arming and disarming are for a test's main
- * thread while the runtime is quiet; the checks are thread-safe.
+ * many calls a workload makes). Arming, disarming and the checks may run on
+ * any thread at any time.
  *
  * Built in when CORIO_FAULT_INJECTION is defined (CMake option of the same
  * name, on in Debug and sanitizer builds); otherwise every check is the
@@ -44,11 +44,13 @@ enum {
 };
 
 #ifdef CORIO_FAULT_INJECTION
+/* Atomic fields: a test may re-arm a seam while runtime threads check it
+ * (they then see the old plan or the new one, field by field). */
 typedef struct corio__fault_seam {
   _Atomic bool armed;
-  uint32_t mask;
-  uint64_t nth, every;
-  int err;
+  _Atomic uint32_t mask;
+  _Atomic uint64_t nth, every;
+  _Atomic int err;
   _Atomic uint64_t calls, fired;
 } corio__fault_seam_t;
 extern corio__fault_seam_t corio__fault_seams[CORIO__FAULT_SEAMS];
