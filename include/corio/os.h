@@ -6,7 +6,8 @@
  * blocking mode, with the thread's P handed to another thread meanwhile).
  * Blocking operations must run on a coroutine. Reads are serialised with each
  * other, writes with each other; deadline changes and close may come from any
- * coroutine at any time.
+ * coroutine at any time. Should the runtime's poller itself fail, a read or
+ * write that would wait for it returns CORIO_EPOLLER instead (corio/poll.h).
  *
  * Deadlines are absolute monotonic nanoseconds (corio_nanotime()); 0 clears
  * one. A deadline already past makes pending and later operations of that

@@ -9,6 +9,9 @@
  * changes and close may come from any coroutine at any moment. An operation
  * that would block parks the coroutine until the handle is ready, its deadline
  * passes or the FD is closed. Blocking operations must run on a coroutine.
+ * Should the runtime's poller itself fail (its descriptor closed under it,
+ * say), an operation that would wait for it returns CORIO_EPOLLER instead,
+ * pending ones included, and the process goes on.
  *
  * Deadlines are absolute monotonic nanoseconds (corio_nanotime()); 0 means no
  * deadline; a time already past makes pending and later operations fail with
