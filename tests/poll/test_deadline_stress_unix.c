@@ -55,9 +55,17 @@ static bool set_logged(pipe_state_t *p, int64_t d) {
   return true;
 }
 
+/* A coroutine's own seed, drawn from its pipe's under the pipe's mutex. */
+static uint32_t own_seed(pipe_state_t *p) {
+  corio_mutex_lock(&p->mu);
+  uint32_t s = rnd(&p->seed) | 1;
+  corio_mutex_unlock(&p->mu);
+  return s;
+}
+
 static void setter_fn(void *arg) {
   pipe_state_t *p = arg;
-  uint32_t seed = rnd(&p->seed) | 1;
+  uint32_t seed = own_seed(p);
   while (!atomic_load(&p->stop)) {
     uint32_t x = rnd(&seed);
     int64_t now = corio_nanotime();
@@ -80,7 +88,7 @@ static void setter_fn(void *arg) {
 
 static void writer_fn(void *arg) {
   pipe_state_t *p = arg;
-  uint32_t seed = rnd(&p->seed) | 1;
+  uint32_t seed = own_seed(p);
   while (!atomic_load(&p->stop)) {
     corio_sleep((int64_t)(500 + rnd(&seed) % 4000) * US);
     if (corio_file_write(p->w, "x", 1) != 1) break;

@@ -131,9 +131,10 @@ typedef struct dl {
 
 static void deadline_fn(void *arg) {
   dl_t *d = arg;
+  uint32_t seed = d->seed; /* the mover reads d->seed: our own copy */
   char c;
   while (!atomic_load(&stop)) {
-    int64_t when = corio_nanotime() + (int64_t)(200 + rnd(&d->seed) % 3000) * US;
+    int64_t when = corio_nanotime() + (int64_t)(200 + rnd(&seed) % 3000) * US;
     corio_mutex_lock(&d->mu);
     d->last = when;
     d->moved_min = INT64_MAX;
