@@ -126,6 +126,13 @@ static bool short_read_rule_on(void) {
   return (corio__netpoll_caps() & CORIO__NETPOLL_CAP_STICKY_HUP) != 0;
 }
 
+/* What no read or write ever waits for: regular files, directories, block
+ * devices (epoll refuses them all). */
+static bool never_waits(int h) {
+  struct stat st;
+  return fstat(h, &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISBLK(st.st_mode));
+}
+
 int corio__fd_init(corio__fd_t *fd, uintptr_t handle, int kind, bool is_file, bool pollable) {
   int h = (int)(intptr_t)handle;
   if ((intptr_t)handle < 0 || (intptr_t)handle > INT32_MAX) return CORIO_EBADF;
@@ -166,7 +173,9 @@ int corio__fd_init(corio__fd_t *fd, uintptr_t handle, int kind, bool is_file, bo
    * readiness: those work in blocking mode, as the descriptor was. Any other
    * refusal (no memory, the watch limit, a descriptor already registered:
    * wrapped twice) is the caller's to see; pretending would leave a handle
-   * that should wait off the poller. */
+   * that should wait off the poller. A failed poller (CORIO_EPOLLER) refuses
+   * everything, but a regular file or a directory never needed it. */
+  if (err == CORIO_EPOLLER && never_waits(h)) return 0;
   return err == -EPERM ? 0 : err;
 }
 
