@@ -33,7 +33,9 @@
 /* Freed memory waits in ASan's quarantine (256 MB by default) before it can
  * be reused; a small one lets resident memory settle within the soak. */
 const char *__asan_default_options(void);
-const char *__asan_default_options(void) { return "quarantine_size_mb=16"; }
+const char *__asan_default_options(void) {
+  return "quarantine_size_mb=4:thread_local_quarantine_size_kb=256";
+}
 #endif
 
 #define MS ((int64_t)1000000)
@@ -48,6 +50,10 @@ static _Atomic int64_t beats[KINDS];
 static _Atomic int failures;
 static char first_failure[256];
 static _Atomic uint64_t signals_sent, signals_got;
+static long rss_kb(void);
+/* Resident memory sampled at each check period of the long run. */
+static long rss_samples[4096];
+static int nrss;
 
 static void fail(const char *what, long long v) {
   if (atomic_fetch_add(&failures, 1) == 0)
@@ -333,6 +339,7 @@ static int soak_main(void *arg) {
   while (corio_nanotime() < end && atomic_load(&failures) == 0) {
     corio_sleep(2000 * MS);
     periods++;
+    if (nrss < 4096) rss_samples[nrss++] = rss_kb();
     for (int k = 0; k < KINDS; k++) {
       int64_t b = atomic_load(&beats[k]);
       if (b == last[k]) {
@@ -420,6 +427,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   int64_t t0 = corio_nanotime();
+  nrss = 0;
   run(seconds);
   atomic_store(&signaller_stop, 1);
   pthread_join(th, NULL);
@@ -434,11 +442,22 @@ int main(int argc, char **argv) {
           (unsigned long long)signals_got);
   fprintf(stderr, "soak: descriptors %d -> %d, threads %d -> %d, RSS %ld -> %ld kB\n", fds0,
           fds1, threads0, threads1, rss0, rss1);
+  fprintf(stderr, "soak: RSS while running (kB, every 2 s):");
+  for (int i = 0; i < nrss; i++) fprintf(stderr, " %ld", rss_samples[i]);
+  fprintf(stderr, "\n");
   if (fds1 != fds0) fail("descriptors did not return to the baseline", fds1 - fds0);
   if (threads1 != threads0) fail("threads did not return to the baseline", threads1 - threads0);
   /* Allocator caches settle at slightly different sizes: a leak of the
    * workload's rate would be far above this. */
   if (rss1 > rss0 + 32 * 1024) fail("resident memory did not return to the baseline", rss1 - rss0);
+  /* And no growth in the second half of the run, once caches (and ASan's
+   * quarantine) have filled: a leak at the workload's rate shows here. */
+  if (nrss >= 6) {
+    long mid = rss_samples[nrss / 2];
+    long end = (rss_samples[nrss - 1] + rss_samples[nrss - 2] + rss_samples[nrss - 3]) / 3;
+    long slack = mid / 10 > 4096 ? mid / 10 : 4096;
+    if (end > mid + slack) fail("resident memory grew in the second half of the run", end - mid);
+  }
   if (atomic_load(&failures)) {
     fprintf(stderr, "soak: FAILED, %d failures; first: %s\n", atomic_load(&failures),
             first_failure);
