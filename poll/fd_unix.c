@@ -280,47 +280,44 @@ ptrdiff_t corio__fd_pread(corio__fd_t *fd, void *buf, size_t len, int64_t off) {
 /* ---- writes ---- */
 
 /* Write everything in [buf, buf + len) starting at off (when positioned),
- * chunked to CORIO__FD_MAX_RW. 0 or the error that stopped it; *written is
- * the count that went out either way (fd.h). */
-static int write_all(corio__fd_t *fd, io_call_t call, const void *buf, size_t len, int64_t off,
-                     bool may_wait, size_t *written) {
+ * chunked to CORIO__FD_MAX_RW: the count that went out and the error that
+ * stopped it, if any (fd.h). */
+static corio__fd_wres_t write_all(corio__fd_t *fd, io_call_t call, const void *buf, size_t len,
+                                  int64_t off, bool may_wait) {
   size_t done = 0;
-  int err = 0;
+  ptrdiff_t err = 0;
   while (done < len) {
     size_t chunk = len - done < CORIO__FD_MAX_RW ? len - done : CORIO__FD_MAX_RW;
     io_args_t a = {.buf = (char *)buf + done, .len = chunk, .off = off + (int64_t)done};
     ssize_t r = io_once(fd, call, &a, 'w', may_wait);
     if (r <= 0) {
-      err = r < 0 ? (int)r : CORIO_ESHORTWRITE;
+      err = r < 0 ? (ptrdiff_t)r : CORIO_ESHORTWRITE;
       break;
     }
     done += (size_t)r;
   }
-  *written = done;
-  return err;
+  return (corio__fd_wres_t){done, err};
 }
 
-CORIO__HOT ptrdiff_t corio__fd_write_ex(corio__fd_t *fd, const void *buf, size_t len,
-                                        size_t *written) {
-  *written = 0;
-  int err = corio__fd_write_lock(fd);
-  if (err) return err;
+CORIO__HOT corio__fd_wres_t corio__fd_write_res(corio__fd_t *fd, const void *buf, size_t len) {
+  corio__fd_wres_t r = {0, corio__fd_write_lock(fd)};
+  if (r.err) return r;
   if (len > 0) {
-    err = corio__fd_poll_prepare(fd, 'w');
-    if (err == 0) err = write_all(fd, call_write, buf, len, 0, true, written);
+    r.err = corio__fd_poll_prepare(fd, 'w');
+    if (r.err == 0) r = write_all(fd, call_write, buf, len, 0, true);
   }
   corio__fd_write_unlock(fd);
-  return err;
+  return r;
 }
 
 ptrdiff_t corio__fd_pwrite(corio__fd_t *fd, const void *buf, size_t len, int64_t off) {
   if (off < 0) return CORIO_EINVAL;
   int err = corio__fd_incref(fd);
   if (err) return err;
-  size_t done = 0;
-  if (len > 0) err = write_all(fd, call_pwrite, buf, len, off, false, &done);
+  corio__fd_wres_t r = {0, 0};
+  if (len > 0) r = write_all(fd, call_pwrite, buf, len, off, false);
   corio__fd_decref(fd);
-  return done > 0 ? (ptrdiff_t)done : err;
+  return r.done > 0 ? (ptrdiff_t)r.done : r.err;
 }
 
 /* Drop the first n bytes from v[0..cnt) (entries are non-empty), moving the

@@ -31,6 +31,9 @@ static int evfd = -1;
 static _Atomic uint32_t wake_sig;
 /* Set when epoll_wait failed for good (failed_wait, below). */
 static _Atomic bool epoll_failed;
+/* The descriptor polls wait on: epfd, or -1 before init and once epoll has
+ * failed (so the hot path tests one word for both). */
+static _Atomic int wait_fd = -1;
 /* Cleared the first time the kernel answers ENOSYS to epoll_pwait2. */
 static _Atomic bool have_pwait2 = true;
 
@@ -57,10 +60,12 @@ int corio__netpoll_backend_init(void) {
   }
   atomic_store(&wake_sig, 0);
   atomic_store(&epoll_failed, false);
+  atomic_store(&wait_fd, epfd);
   return 0;
 }
 
 void corio__netpoll_backend_fini(void) {
+  atomic_store(&wait_fd, -1);
   if (evfd >= 0)
     close(evfd);
   if (epfd >= 0)
@@ -183,14 +188,15 @@ __attribute__((noinline)) static void failed_wait(int64_t delay) {
  * the process: the descriptors' waiters fail with CORIO_EPOLLER. */
 __attribute__((noinline)) static void epoll_broke(corio__glist_t *out) {
   atomic_store(&epoll_failed, true);
+  atomic_store(&wait_fd, -1);
   corio__netpoll_failed(out);
 }
 
 CORIO__HOT void corio__netpoll(int64_t delay, corio__glist_t *out) {
-  if (CORIO__UNLIKELY(epfd < 0))
-    return;
-  if (CORIO__UNLIKELY(atomic_load_explicit(&epoll_failed, memory_order_relaxed))) {
-    failed_wait(delay);
+  int fd = atomic_load_explicit(&wait_fd, memory_order_relaxed);
+  if (CORIO__UNLIKELY(fd < 0)) {
+    if (atomic_load(&epoll_failed))
+      failed_wait(delay);
     return;
   }
   if (delay > (int64_t)1000000 * 1000000000)
@@ -205,7 +211,7 @@ CORIO__HOT void corio__netpoll(int64_t delay, corio__glist_t *out) {
      * parks on a read, and the scheduler polls). A direct system call
      * (rawsys_linux.h). */
     if (CORIO__LIKELY(delay <= 0))
-      n = corio__sys_epoll_wait(epfd, evs, max, delay < 0 ? -1 : 0);
+      n = corio__sys_epoll_wait(fd, evs, max, delay < 0 ? -1 : 0);
     else
       n = epoll_timed(evs, max, delay);
     if (CORIO__LIKELY(n >= 0))
