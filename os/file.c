@@ -105,6 +105,12 @@ CORIO__HOT ptrdiff_t corio_file_write(corio_file_t *f, const void *buf, size_t l
   return corio__fd_write(&f->pfd, buf, len);
 }
 
+ptrdiff_t corio_file_write_ex(corio_file_t *f, const void *buf, size_t len, size_t *written) {
+  if (written) *written = 0;
+  if (!f || !written || (!buf && len > 0)) return CORIO_EINVAL;
+  return corio__fd_write_ex(&f->pfd, buf, len, written);
+}
+
 ptrdiff_t corio_file_read_at(corio_file_t *f, void *buf, size_t len, int64_t off) {
   if (!f || (!buf && len > 0) || off < 0) return CORIO_EINVAL;
   /* A reference across the loop: a closed File says so before any other

@@ -2,7 +2,8 @@
  * choice of which descriptors go on the poller (Go's os/file_unix.go
  * newFile): pipes, FIFOs, sockets and terminals do; regular files,
  * directories and block devices do not (epoll refuses them), nor does a
- * descriptor handed to corio_file_new in blocking mode. */
+ * descriptor handed to corio_file_new in blocking mode; one handed over in
+ * non-blocking mode does, whatever its type. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "fd_unix.h"
+#include "runtime/fault.h"
 
 static int open_flags(int flags) {
   int of = O_CLOEXEC;
@@ -34,7 +36,7 @@ int corio__file_sys_open(const char *name, int flags, uint32_t perm, uintptr_t *
   for (;;) {
     /* Opening a FIFO blocks until its other end is opened. */
     bool entered = corio_syscall_enter() == 0;
-    int h = open(name, of, (mode_t)perm);
+    int h = CORIO__SYS(CORIO__SYS_OPEN, open(name, of, (mode_t)perm));
     int e = errno;
     if (entered) corio_syscall_exit();
     if (h >= 0) {
@@ -47,7 +49,7 @@ int corio__file_sys_open(const char *name, int flags, uint32_t perm, uintptr_t *
 
 int corio__file_sys_pipe(uintptr_t h[2]) {
   int p[2];
-  if (pipe2(p, O_CLOEXEC) < 0) return corio_err_from_errno(errno);
+  if (CORIO__SYS(CORIO__SYS_PIPE, pipe2(p, O_CLOEXEC)) < 0) return corio_err_from_errno(errno);
   h[0] = (uintptr_t)p[0];
   h[1] = (uintptr_t)p[1];
   return 0;
@@ -58,7 +60,7 @@ void corio__file_sys_close_handle(uintptr_t handle) { close((int)handle); }
 /* The FD kind of an open descriptor, and whether the poller can take it. */
 static int classify(int h, int *kind, bool *pollable) {
   struct stat st;
-  if (fstat(h, &st) < 0) return errno == EBADF ? CORIO_EBADF : corio_err_from_errno(errno);
+  if (CORIO__SYS(CORIO__SYS_FSTAT, fstat(h, &st)) < 0) return errno == EBADF ? CORIO_EBADF : corio_err_from_errno(errno);
   *kind = CORIO__FD_FILE;
   *pollable = false;
   if (S_ISFIFO(st.st_mode)) {
@@ -87,11 +89,14 @@ int corio__file_sys_init(corio_file_t *f, uintptr_t handle, int how) {
   int err = classify(h, &kind, &pollable);
   if (err) return err;
   if (how == CORIO__FILE_NEW) {
-    /* A descriptor from elsewhere is polled only if its owner already made
-     * it non-blocking; switching it could surprise whoever shares it. */
-    int fl = fcntl(h, F_GETFL);
+    /* A descriptor from elsewhere is polled exactly when its owner already
+     * made it non-blocking, whatever its type (an eventfd, a timerfd, an
+     * inotify descriptor: the kind "nonblock" of Go's os.NewFile): its reads
+     * would say EAGAIN, so only the poller can wait for it. A blocking one is
+     * left alone: switching it could surprise whoever shares it. */
+    int fl = CORIO__SYS(CORIO__SYS_FCNTL, fcntl(h, F_GETFL));
     if (fl < 0) return corio_err_from_errno(errno);
-    pollable = pollable && (fl & O_NONBLOCK);
+    pollable = (fl & O_NONBLOCK) != 0;
   }
   err = corio__fd_init(&f->pfd, handle, kind, true, pollable);
   /* corio_file_pipe made both ends without O_DIRECT: no writer in packet

@@ -65,6 +65,7 @@ int corio__fd_poll_error(const corio__fd_t *fd, int res) {
   case CORIO__POLL_ERR_TIMEOUT: return CORIO_ETIMEOUT;
   case CORIO__POLL_ERR_NOT_POLLABLE: return CORIO_ENOTPOLLABLE;
   case CORIO__POLL_ERR_NOTCORO: return CORIO_ENOTCORO;
+  case CORIO__POLL_ERR_POLLER: return CORIO_EPOLLER;
   default: corio__throw("poll: unexpected result from the netpoller");
   }
 }

@@ -113,11 +113,32 @@ int corio__fd_sys_destroy(corio__fd_t *fd);
  * zero_read_is_eof, or a negative error: closing, CORIO_ETIMEOUT (read
  * deadline), CORIO_ETOOMANY, or an OS error. */
 ptrdiff_t corio__fd_read(corio__fd_t *fd, void *buf, size_t len);
+/* What a write did: the count written and the error that stopped it (0
+ * when all went out). Two words, returned in registers. */
+typedef struct corio__fd_wres {
+  size_t done;
+  ptrdiff_t err;
+} corio__fd_wres_t;
 /* Write all len bytes, looping over partial writes and waiting for room.
- * Returns len; a count short of len when an error stopped it after some
- * bytes went out (the error is not reported; a persistent one is returned by
- * the next call); or a negative error when nothing was written. 0 for len 0. */
-ptrdiff_t corio__fd_write(corio__fd_t *fd, const void *buf, size_t len);
+ * err: 0 when all went out, else what stopped it (closing, CORIO_ETIMEOUT,
+ * CORIO_ETOOMANY, CORIO_ESHORTWRITE when the OS took 0 bytes, an OS error);
+ * done: the count written either way (0 for len 0, and when the lock was
+ * refused). */
+corio__fd_wres_t corio__fd_write_res(corio__fd_t *fd, const void *buf, size_t len);
+/* The two forms of the public API. write_ex: the error, with the count in
+ * *written. write: len; a count short of len when an error stopped it after
+ * some bytes went out (the error is dropped; a persistent one is returned by
+ * the next call); or the error when nothing was written. 0 for len 0. */
+static inline ptrdiff_t corio__fd_write_ex(corio__fd_t *fd, const void *buf, size_t len,
+                                           size_t *written) {
+  corio__fd_wres_t r = corio__fd_write_res(fd, buf, len);
+  *written = r.done;
+  return r.err;
+}
+static inline ptrdiff_t corio__fd_write(corio__fd_t *fd, const void *buf, size_t len) {
+  corio__fd_wres_t r = corio__fd_write_res(fd, buf, len);
+  return r.done > 0 ? (ptrdiff_t)r.done : r.err;
+}
 /* Positional forms: do not move the file offset. off < 0: CORIO_EINVAL.
  * pread does not loop (a short count is not EOF); a zero read at or past
  * the end is CORIO_EEOF. pwrite loops like write. */
@@ -181,7 +202,8 @@ static inline int corio__fd_poll_prepare(corio__fd_t *fd, int mode) {
 }
 /* Park until the handle is ready for mode: 0, closing, CORIO_ETIMEOUT,
  * CORIO_ENOTPOLLABLE (no descriptor, or the backend reported an error),
- * CORIO_ENOTCORO (the caller is not a coroutine). */
+ * CORIO_ENOTCORO (the caller is not a coroutine), CORIO_EPOLLER (the poller
+ * has failed; prepare says so too). */
 static inline int corio__fd_poll_wait(corio__fd_t *fd, int mode) {
   if (!fd->pd) return CORIO_ENOTPOLLABLE;
   int res = corio__pd_wait(fd->pd, mode);

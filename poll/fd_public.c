@@ -33,6 +33,12 @@ ptrdiff_t corio_fd_write(corio_fd_t *fd, const void *buf, size_t len) {
   return corio__fd_write(fd, buf, len);
 }
 
+ptrdiff_t corio_fd_write_ex(corio_fd_t *fd, const void *buf, size_t len, size_t *written) {
+  if (written) *written = 0;
+  if (!fd || !written || (!buf && len > 0)) return CORIO_EINVAL;
+  return corio__fd_write_ex(fd, buf, len, written);
+}
+
 ptrdiff_t corio_fd_pread(corio_fd_t *fd, void *buf, size_t len, int64_t off) {
   if (!fd || (!buf && len > 0)) return CORIO_EINVAL;
   return corio__fd_pread(fd, buf, len, off);

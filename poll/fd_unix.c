@@ -62,6 +62,7 @@
 
 #include "corio/runtime.h"
 #include "rawsys.h"
+#include "runtime/fault.h"
 
 /* One system call's arguments, so that one loop serves every call. */
 typedef struct io_args {
@@ -81,19 +82,20 @@ typedef ssize_t (*io_call_t)(int h, io_args_t *a);
 static ssize_t call_read(int h, io_args_t *a) { return corio__sys_read(h, a->buf, a->len); }
 static ssize_t call_write(int h, io_args_t *a) { return corio__sys_write(h, a->buf, a->len); }
 static ssize_t call_pread(int h, io_args_t *a) {
-  return corio__sys_ret(pread(h, a->buf, a->len, (off_t)a->off));
+  return corio__sys_ret(CORIO__SYS(CORIO__SYS_READ, pread(h, a->buf, a->len, (off_t)a->off)));
 }
 static ssize_t call_pwrite(int h, io_args_t *a) {
-  return corio__sys_ret(pwrite(h, a->buf, a->len, (off_t)a->off));
+  return corio__sys_ret(CORIO__SYS(CORIO__SYS_WRITE, pwrite(h, a->buf, a->len, (off_t)a->off)));
 }
 static ssize_t call_readv(int h, io_args_t *a) {
-  return corio__sys_ret(readv(h, a->iov, a->iovcnt));
+  return corio__sys_ret(CORIO__SYS(CORIO__SYS_READ, readv(h, a->iov, a->iovcnt)));
 }
 static ssize_t call_writev(int h, io_args_t *a) {
-  return corio__sys_ret(writev(h, a->iov, a->iovcnt));
+  return corio__sys_ret(CORIO__SYS(CORIO__SYS_WRITE, writev(h, a->iov, a->iovcnt)));
 }
 static ssize_t call_accept(int h, io_args_t *a) {
-  return corio__sys_ret(accept4(h, a->sa, a->salen, SOCK_NONBLOCK | SOCK_CLOEXEC));
+  return corio__sys_ret(
+      CORIO__SYS(CORIO__SYS_ACCEPT, accept4(h, a->sa, a->salen, SOCK_NONBLOCK | SOCK_CLOEXEC)));
 }
 
 /* One successful system call: retries EINTR and, when may_wait, waits out
@@ -124,11 +126,20 @@ static bool short_read_rule_on(void) {
   return (corio__netpoll_caps() & CORIO__NETPOLL_CAP_STICKY_HUP) != 0;
 }
 
+/* What no read or write ever waits for: regular files, directories, block
+ * devices (epoll refuses them all). */
+static bool never_waits(int h) {
+  struct stat st;
+  return fstat(h, &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISBLK(st.st_mode));
+}
+
 int corio__fd_init(corio__fd_t *fd, uintptr_t handle, int kind, bool is_file, bool pollable) {
   int h = (int)(intptr_t)handle;
   if ((intptr_t)handle < 0 || (intptr_t)handle > INT32_MAX) return CORIO_EBADF;
   if (kind < CORIO__FD_FILE || kind > CORIO__FD_DGRAM) return CORIO_EINVAL;
-  int fl = fcntl(h, F_GETFL);
+  /* The poller's own descriptors: closing one through an FD would kill it. */
+  if (corio__netpoll_is_poll_fd(handle)) return CORIO_EINVAL;
+  int fl = CORIO__SYS(CORIO__SYS_FCNTL, fcntl(h, F_GETFL));
   if (fl < 0) return errno == EBADF ? CORIO_EBADF : corio_err_from_errno(errno);
 
   atomic_init(&fd->mu.state, 0);
@@ -146,17 +157,26 @@ int corio__fd_init(corio__fd_t *fd, uintptr_t handle, int kind, bool is_file, bo
   fd->sys = NULL;
   if (!pollable) return 0;
 
-  if (!(fl & O_NONBLOCK) && fcntl(h, F_SETFL, fl | O_NONBLOCK) < 0)
+  bool made_nonblocking = !(fl & O_NONBLOCK);
+  if (made_nonblocking && CORIO__SYS(CORIO__SYS_FCNTL, fcntl(h, F_SETFL, fl | O_NONBLOCK)) < 0)
     return corio_err_from_errno(errno);
-  if (corio__fd_poll_init(fd) == 0) {
+  int err = corio__fd_poll_init(fd);
+  if (err == 0) {
     fd->short_read_drains = short_read_rule_on() && corio__fd_os_short_means_empty(h);
     atomic_store_explicit(&fd->blocking, false, memory_order_release);
     return 0;
   }
-  /* The poller refused it (epoll: EPERM for regular files): blocking mode,
-   * as the descriptor was. */
-  if (!(fl & O_NONBLOCK)) fcntl(h, F_SETFL, fl);
-  return 0;
+  /* Leave the descriptor as we found it. */
+  if (made_nonblocking) fcntl(h, F_SETFL, fl);
+  /* epoll answers EPERM for what it cannot poll at all (regular files,
+   * directories, some devices), whose reads and writes never wait for
+   * readiness: those work in blocking mode, as the descriptor was. Any other
+   * refusal (no memory, the watch limit, a descriptor already registered:
+   * wrapped twice) is the caller's to see; pretending would leave a handle
+   * that should wait off the poller. A failed poller (CORIO_EPOLLER) refuses
+   * everything, but a regular file or a directory never needed it. */
+  if (err == CORIO_EPOLLER && never_waits(h)) return 0;
+  return err == -EPERM ? 0 : err;
 }
 
 void corio__fd_sys_close_begin(corio__fd_t *fd) { (void)fd; }
@@ -173,7 +193,11 @@ int corio__fd_sys_destroy(corio__fd_t *fd) {
   fd->handle = (uintptr_t)(intptr_t)-1;
   /* Linux releases the descriptor even when close reports EINTR, so a retry
    * could close someone else's new descriptor. */
-  if (close(h) < 0 && errno != EINTR) return corio_err_from_errno(errno);
+  int r = close(h);
+  /* An injected failure comes after the real close: Linux releases the
+   * descriptor whatever close reports. */
+  if (corio__fault_sys_errno(CORIO__SYS_CLOSE)) r = -1;
+  if (r < 0 && errno != EINTR) return corio_err_from_errno(errno);
   return 0;
 }
 
@@ -184,7 +208,7 @@ int corio__fd_set_blocking(corio__fd_t *fd) {
   atomic_store_explicit(&fd->blocking, true, memory_order_release);
   if (fd->pd) corio__pd_set_deadline(fd->pd, 0, 'r' + 'w');
   int h = (int)fd->handle;
-  int fl = fcntl(h, F_GETFL);
+  int fl = CORIO__SYS(CORIO__SYS_FCNTL, fcntl(h, F_GETFL));
   if (fl < 0 || ((fl & O_NONBLOCK) && fcntl(h, F_SETFL, fl & ~O_NONBLOCK) < 0))
     err = corio_err_from_errno(errno);
   corio__fd_decref(fd);
@@ -256,40 +280,44 @@ ptrdiff_t corio__fd_pread(corio__fd_t *fd, void *buf, size_t len, int64_t off) {
 /* ---- writes ---- */
 
 /* Write everything in [buf, buf + len) starting at off (when positioned),
- * chunked to CORIO__FD_MAX_RW. Count, short count or error (fd.h). */
-static ptrdiff_t write_all(corio__fd_t *fd, io_call_t call, const void *buf, size_t len,
-                           int64_t off, bool may_wait) {
+ * chunked to CORIO__FD_MAX_RW: the count that went out and the error that
+ * stopped it, if any (fd.h). */
+static corio__fd_wres_t write_all(corio__fd_t *fd, io_call_t call, const void *buf, size_t len,
+                                  int64_t off, bool may_wait) {
   size_t done = 0;
+  ptrdiff_t err = 0;
   while (done < len) {
     size_t chunk = len - done < CORIO__FD_MAX_RW ? len - done : CORIO__FD_MAX_RW;
     io_args_t a = {.buf = (char *)buf + done, .len = chunk, .off = off + (int64_t)done};
     ssize_t r = io_once(fd, call, &a, 'w', may_wait);
-    if (r < 0) return done > 0 ? (ptrdiff_t)done : r;
-    if (r == 0) return done > 0 ? (ptrdiff_t)done : CORIO_ESHORTWRITE;
+    if (r <= 0) {
+      err = r < 0 ? (ptrdiff_t)r : CORIO_ESHORTWRITE;
+      break;
+    }
     done += (size_t)r;
   }
-  return (ptrdiff_t)done;
+  return (corio__fd_wres_t){done, err};
 }
 
-CORIO__HOT ptrdiff_t corio__fd_write(corio__fd_t *fd, const void *buf, size_t len) {
-  int err = corio__fd_write_lock(fd);
-  if (err) return err;
-  ptrdiff_t n = 0;
+CORIO__HOT corio__fd_wres_t corio__fd_write_res(corio__fd_t *fd, const void *buf, size_t len) {
+  corio__fd_wres_t r = {0, corio__fd_write_lock(fd)};
+  if (r.err) return r;
   if (len > 0) {
-    n = corio__fd_poll_prepare(fd, 'w');
-    if (n == 0) n = write_all(fd, call_write, buf, len, 0, true);
+    r.err = corio__fd_poll_prepare(fd, 'w');
+    if (r.err == 0) r = write_all(fd, call_write, buf, len, 0, true);
   }
   corio__fd_write_unlock(fd);
-  return n;
+  return r;
 }
 
 ptrdiff_t corio__fd_pwrite(corio__fd_t *fd, const void *buf, size_t len, int64_t off) {
   if (off < 0) return CORIO_EINVAL;
   int err = corio__fd_incref(fd);
   if (err) return err;
-  ptrdiff_t n = len > 0 ? write_all(fd, call_pwrite, buf, len, off, false) : 0;
+  corio__fd_wres_t r = {0, 0};
+  if (len > 0) r = write_all(fd, call_pwrite, buf, len, off, false);
   corio__fd_decref(fd);
-  return n;
+  return r.done > 0 ? (ptrdiff_t)r.done : r.err;
 }
 
 /* Drop the first n bytes from v[0..cnt) (entries are non-empty), moving the
@@ -338,7 +366,7 @@ int64_t corio__fd_seek(corio__fd_t *fd, int64_t off, int whence) {
   if (whence != SEEK_SET && whence != SEEK_CUR && whence != SEEK_END) return CORIO_EINVAL;
   int err = corio__fd_incref(fd);
   if (err) return err;
-  off_t r = lseek((int)fd->handle, (off_t)off, whence);
+  off_t r = CORIO__SYS(CORIO__SYS_SEEK, lseek((int)fd->handle, (off_t)off, whence));
   /* With whence checked, EINVAL can only mean a negative resulting offset. */
   int64_t res = r >= 0 ? (int64_t)r : errno == EINVAL ? CORIO_EINVAL : corio_err_from_errno(errno);
   corio__fd_decref(fd);

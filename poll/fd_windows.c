@@ -500,8 +500,9 @@ static int64_t end_offset(corio__fd_t *fd, int64_t fallback) {
 
 /* Write [buf, buf + len) through the write operation, in chunks of at most
  * CORIO__FD_MAX_RW. off < 0: at the FD's offset (regular files) or wherever
- * the handle writes; otherwise at off. Count, short count or error (fd.h). */
-static ptrdiff_t write_all(corio__fd_t *fd, const char *buf, size_t len, int64_t off) {
+ * the handle writes; otherwise at off. The count that went out and the
+ * error that stopped it, if any (fd.h). */
+static corio__fd_wres_t write_all(corio__fd_t *fd, const char *buf, size_t len, int64_t off) {
   corio__fd_win_t *w = win(fd);
   corio__fd_op_t *op = &w->wop;
   bool file = overlapped_file(fd);
@@ -524,19 +525,18 @@ static ptrdiff_t write_all(corio__fd_t *fd, const char *buf, size_t len, int64_t
       break;
     }
   }
-  return done > 0 ? (ptrdiff_t)done : err;
+  return (corio__fd_wres_t){done, err};
 }
 
-ptrdiff_t corio__fd_write(corio__fd_t *fd, const void *buf, size_t len) {
-  int err = corio__fd_write_lock(fd);
-  if (err) return err;
-  ptrdiff_t n = 0;
-  if (len > 0 && (n = lock_offset(fd)) == 0) {
-    n = write_all(fd, buf, len, -1);
+corio__fd_wres_t corio__fd_write_res(corio__fd_t *fd, const void *buf, size_t len) {
+  corio__fd_wres_t r = {0, corio__fd_write_lock(fd)};
+  if (r.err) return r;
+  if (len > 0 && (r.err = lock_offset(fd)) == 0) {
+    r = write_all(fd, buf, len, -1);
     unlock_offset(fd);
   }
   corio__fd_write_unlock(fd);
-  return n;
+  return r;
 }
 
 /* Positioned calls: regular files only, under a reference and the offset
@@ -592,7 +592,9 @@ ptrdiff_t corio__fd_pwrite(corio__fd_t *fd, const void *buf, size_t len, int64_t
   LARGE_INTEGER saved;
   int err = positioned_begin(fd, off, &saved);
   if (err) return err;
-  ptrdiff_t n = len > 0 ? write_all(fd, buf, len, off) : 0;
+  corio__fd_wres_t r = {0, 0};
+  if (len > 0) r = write_all(fd, buf, len, off);
+  ptrdiff_t n = r.done > 0 ? (ptrdiff_t)r.done : r.err;
   positioned_end(fd, &saved);
   return n;
 }

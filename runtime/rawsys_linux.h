@@ -25,6 +25,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "runtime/fault.h"
+
 #if !defined(CORIO_ASAN) && !defined(CORIO_TSAN) && defined(__x86_64__)
 #define CORIO__RAWSYS 1
 static inline long corio__rawsys4(long nr, long a, long b, long c, long d) {
@@ -43,7 +45,11 @@ static inline long corio__rawsys4(long nr, long a, long b, long c, long d) {
 /* The C library's result in the kernel's convention. */
 static inline ssize_t corio__sys_ret(ssize_t r) { return r < 0 ? -(ssize_t)errno : r; }
 
+/* Each consults the system-call seam first (runtime/fault.h; nothing in
+ * builds without fault injection). */
 static inline ssize_t corio__sys_read(int fd, void *buf, size_t len) {
+  long f = corio__fault_sys_raw(CORIO__SYS_READ);
+  if (f) return f;
 #if CORIO__RAWSYS
   return corio__rawsys4(SYS_read, fd, (long)buf, (long)len, 0);
 #else
@@ -52,6 +58,8 @@ static inline ssize_t corio__sys_read(int fd, void *buf, size_t len) {
 }
 
 static inline ssize_t corio__sys_write(int fd, const void *buf, size_t len) {
+  long f = corio__fault_sys_raw(CORIO__SYS_WRITE);
+  if (f) return f;
 #if CORIO__RAWSYS
   return corio__rawsys4(SYS_write, fd, (long)buf, (long)len, 0);
 #else
@@ -62,6 +70,8 @@ static inline ssize_t corio__sys_write(int fd, const void *buf, size_t len) {
 /* timeout_ms as epoll_wait's. */
 static inline int corio__sys_epoll_wait(int epfd, struct epoll_event *evs, int max,
                                         int timeout_ms) {
+  long f = corio__fault_sys_raw(CORIO__SYS_EPOLL_WAIT);
+  if (f) return (int)f;
 #if CORIO__RAWSYS
   return (int)corio__rawsys4(SYS_epoll_wait, epfd, (long)evs, max, timeout_ms);
 #else

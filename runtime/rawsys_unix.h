@@ -9,12 +9,17 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "runtime/fault.h"
+
+/* Both consult the system-call seam first (runtime/fault.h). */
 static inline ssize_t corio__sys_ret(ssize_t r) { return r < 0 ? -(ssize_t)errno : r; }
 static inline ssize_t corio__sys_read(int fd, void *buf, size_t len) {
-  return corio__sys_ret(read(fd, buf, len));
+  long f = corio__fault_sys_raw(CORIO__SYS_READ);
+  return f ? f : corio__sys_ret(read(fd, buf, len));
 }
 static inline ssize_t corio__sys_write(int fd, const void *buf, size_t len) {
-  return corio__sys_ret(write(fd, buf, len));
+  long f = corio__fault_sys_raw(CORIO__SYS_WRITE);
+  return f ? f : corio__sys_ret(write(fd, buf, len));
 }
 
 #endif

@@ -7,6 +7,8 @@
 #   mingw     cross-built with mingw-w64, run under Wine    (build-test/mingw)
 #   valgrind  memcheck (leaks included) over the example pipeline and the
 #             sync and life-cycle suites of the native build (build-test/native)
+# The asan stage also runs the soak (tests/soak) for CORIO_SOAK_SECONDS
+# (default 270; 0 skips it) after its suites.
 # Installs missing Debian packages first (apt-get; needs root or sudo).
 #
 #   scripts/test.sh                 every stage
@@ -21,7 +23,7 @@ stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=(native asan tsan mingw valgrind)
 
 # ---- dependencies ----
-need=(cmake ninja-build gcc g++ pkg-config libcriterion-dev libmimalloc-dev libuv1-dev)
+need=(cmake ninja-build gcc g++ pkg-config python3 libcriterion-dev libmimalloc-dev libuv1-dev)
 for s in "${stages[@]}"; do
   [ "$s" = mingw ] && need+=(mingw-w64 wine wine64)
   [ "$s" = valgrind ] && need+=(valgrind)
@@ -78,6 +80,22 @@ build() {
   if ! ninja -C "$dir" -j "$jobs" >"$dir.build.log" 2>&1; then
     grep -E "error|FAILED" -A3 "$dir.build.log" | head -60
     return 1
+  fi
+}
+
+# run_soak DIR: the long soak under the sanitizers of DIR's build, bounded.
+run_soak() {
+  local dir=$1 secs=${CORIO_SOAK_SECONDS:-270}
+  [ "$secs" -gt 0 ] || return 0
+  echo "== soak: ${secs} s on 2 Ps in $dir"
+  if timeout $((secs + 120)) "$dir/tests/corio_soak" "$secs" >"$dir/soak.log" 2>&1; then
+    tail -3 "$dir/soak.log"
+    total_pass=$((total_pass + 1))
+  else
+    tail -30 "$dir/soak.log"
+    echo "== soak: FAILED"
+    total_fail=$((total_fail + 1))
+    failed_stages+=(soak)
   fi
 }
 
@@ -140,7 +158,9 @@ for stage in "${stages[@]}"; do
   case "$stage" in
     asan)
       ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0 \
-      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 run_ctest "$stage" "$dir" ;;
+      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 run_ctest "$stage" "$dir"
+      ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0 \
+      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 run_soak "$dir" ;;
     tsan)
       TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" run_ctest "$stage" "$dir" ;;
     mingw)

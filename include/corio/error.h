@@ -52,8 +52,9 @@ extern "C" {
   X(WOULDBLOCK,    -4115, "operation would block")                               \
   X(SHORTWRITE,    -4116, "short write")                                         \
   X(RANGE,         -4117, "argument out of range")                               \
-  X(DEADLOCK,      -4118, "all coroutines are asleep: deadlock")               \
-  X(BLOCKED,       -4119, "threads are still blocked in system calls of abandoned coroutines")
+  X(DEADLOCK,      -4118, "all coroutines are asleep: deadlock")                 \
+  X(BLOCKED,       -4119, "threads are still blocked in system calls of abandoned coroutines") \
+  X(POLLER,        -4125, "the runtime's poller failed")
 
 enum {
 #define CORIO_ERR_ENUM(name, value, msg) CORIO_E##name = (value),

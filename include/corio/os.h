@@ -9,7 +9,8 @@
  * writer of the same File) returns CORIO_ENOTCORO, having done nothing; one
  * that need not wait works. Reads are serialised with each
  * other, writes with each other; deadline changes and close may come from any
- * coroutine at any time.
+ * coroutine at any time. Should the runtime's poller itself fail, a read or
+ * write that would wait for it returns CORIO_EPOLLER instead (corio/poll.h).
  *
  * Deadlines are absolute monotonic nanoseconds (corio_nanotime()); 0 clears
  * one. A deadline already past makes pending and later operations of that
@@ -64,11 +65,16 @@ CORIO_API int corio_file_create(const char *name, corio_file_t **out);
 
 /* Wrap a handle obtained elsewhere and take ownership of it; name is copied
  * (NULL: ""). Unix: a descriptor already in non-blocking mode is put on the
- * poller (deadlines work); a blocking one is used in blocking mode, as Go
- * does. Windows: works whether or not the handle is already attached to a
+ * poller (deadlines work), whatever its type (an eventfd, a timerfd ...),
+ * unless the poller cannot poll that type at all (a regular file: blocking
+ * mode, whose reads never wait); a blocking one is used in blocking mode, as
+ * Go does. Windows: works whether or not the handle is already attached to a
  * foreign completion port (then it waits on events and has no deadlines).
  * Errors (the caller still owns handle): CORIO_EBADF (not an open handle),
- * CORIO_EINVAL (out NULL), CORIO_ENOMEM, OS errors. */
+ * CORIO_EINVAL (out NULL; a handle of the runtime's own poller), CORIO_ENOMEM,
+ * CORIO_EPOLLER (the poller has failed), OS errors (Unix: EEXIST, the handle
+ * is on the poller already, wrapped by another File or FD; ENOSPC, the
+ * system's limit of polled handles). */
 CORIO_API int corio_file_new(corio_handle_t handle, const char *name, corio_file_t **out);
 
 /* A connected pipe: bytes written to *w are read from *r. Both ends are on
@@ -77,8 +83,10 @@ CORIO_API int corio_file_new(corio_handle_t handle, const char *name, corio_file
  * next read waits for the poller before it calls read (one system call fewer
  * per wake-up); so do not switch the writing end to packet mode (O_DIRECT,
  * e.g. through its descriptor in another process), where a read can stop
- * short with packets left. Errors: CORIO_EINVAL (r or w NULL), CORIO_ENOMEM,
- * OS errors (EMFILE ...). */
+ * short with packets left. Errors: CORIO_EINVAL (r or w NULL), CORIO_ENOTINIT,
+ * CORIO_ENOMEM, CORIO_EPOLLER (the poller has failed), OS errors (EMFILE,
+ * ENFILE; ENOSPC: the limit of polled handles ...). Nothing is left open on
+ * error. */
 CORIO_API int corio_file_pipe(corio_file_t **r, corio_file_t **w);
 
 /* Read up to len bytes at the file offset. Returns the count (> 0); 0 when
@@ -95,6 +103,16 @@ CORIO_API ptrdiff_t corio_file_read(corio_file_t *f, void *buf, size_t len);
  * deadline), CORIO_ETOOMANY, CORIO_EINVAL (buf NULL with len > 0), OS errors
  * (EPIPE: no reader left; EBADF: not open for writing ...). 0 when len is 0. */
 CORIO_API ptrdiff_t corio_file_write(corio_file_t *f, const void *buf, size_t len);
+
+/* corio_file_write reporting both results (Go's File.Write): returns 0 when
+ * all len bytes went out, otherwise the error that stopped the write, whether
+ * or not some bytes went out first (a transient error such as ENOSPC, EIO or
+ * an interrupted transfer is seen here and nowhere else); *written receives
+ * the count written in every case (0 when len is 0). Errors: those of
+ * corio_file_write, plus CORIO_ESHORTWRITE (the OS accepted no bytes and
+ * reported no error) and CORIO_EINVAL (f or written NULL, buf NULL with
+ * len > 0; *written is then 0 when written is not NULL). */
+CORIO_API ptrdiff_t corio_file_write_ex(corio_file_t *f, const void *buf, size_t len, size_t *written);
 
 /* At offset off, leaving the file offset alone. read_at reads until len bytes
  * or end of file: it returns len, a short count when the end came first (the

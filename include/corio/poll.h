@@ -12,6 +12,9 @@
  * any other thread an operation that would have to wait (on the poller, or
  * for another reader or writer of the same FD) returns CORIO_ENOTCORO,
  * having done nothing; one that need not wait works.
+ * Should the runtime's poller itself fail (its descriptor closed under it,
+ * say), an operation that would wait for it returns CORIO_EPOLLER instead,
+ * pending ones included, and the process goes on.
  *
  * Deadlines are absolute monotonic nanoseconds (corio_nanotime()); 0 means no
  * deadline; a time already past makes pending and later operations fail with
@@ -53,15 +56,20 @@ typedef enum corio_fd_kind {
 
 /* Wrap handle and take ownership of it (it is closed by corio_fd_close). The
  * runtime must be initialised. Unix: the descriptor is made non-blocking and
- * registered with the poller; a descriptor the poller refuses (a regular file)
- * works in blocking mode, without deadlines. Windows: a handle opened for
+ * registered with the poller; a descriptor the poller cannot poll at all (a
+ * regular file, a directory: epoll's EPERM) works in blocking mode, without
+ * deadlines, and any other refusal is returned (the descriptor's mode is then
+ * as it was). Windows: a handle opened for
  * overlapped I/O is associated with the runtime's port, or, when it is already
  * attached elsewhere, waits on events; a handle opened without
  * FILE_FLAG_OVERLAPPED (CreatePipe ends, consoles) works in blocking mode,
  * with its thread's P handed on, and without deadlines.
  * Errors (the caller then still owns handle): CORIO_EBADF (not an open
- * handle), CORIO_EINVAL (kind unknown, out NULL), CORIO_ENOTINIT, CORIO_ENOMEM,
- * an OS error from the poller. */
+ * handle), CORIO_EINVAL (kind unknown, out NULL, a handle of the runtime's own
+ * poller), CORIO_ENOTINIT, CORIO_ENOMEM, CORIO_EPOLLER (the poller has
+ * failed), an OS error from the poller (Unix: EEXIST, the handle is on the
+ * poller already, e.g. wrapped twice; ENOSPC, the system's limit of polled
+ * handles). */
 CORIO_API int corio_fd_open(corio_handle_t handle, corio_fd_kind_t kind, corio_fd_t **out);
 
 /* Read up to len bytes. Returns the count (> 0); 0 when len is 0 (nothing is
@@ -77,6 +85,16 @@ CORIO_API ptrdiff_t corio_fd_read(corio_fd_t *fd, void *buf, size_t len);
  * CORIO_ETIMEOUT, CORIO_ETOOMANY, CORIO_EINVAL (buf NULL with len > 0), OS
  * errors (EPIPE when the reader is gone). 0 when len is 0. */
 CORIO_API ptrdiff_t corio_fd_write(corio_fd_t *fd, const void *buf, size_t len);
+
+/* corio_fd_write reporting both results, as Go's Write does: returns 0 when
+ * all len bytes went out, otherwise the error that stopped the write, whether
+ * or not some bytes went out first (a transient error, such as ENOSPC or EIO,
+ * is seen here and nowhere else); *written receives the count written in
+ * every case (0 when len is 0). Errors: those of corio_fd_write, plus
+ * CORIO_ESHORTWRITE (the OS accepted no bytes and reported no error), and
+ * CORIO_EINVAL (fd or written NULL, buf NULL with len > 0; *written is then
+ * 0 when written is not NULL). */
+CORIO_API ptrdiff_t corio_fd_write_ex(corio_fd_t *fd, const void *buf, size_t len, size_t *written);
 
 /* At an offset, leaving the file offset alone. pread returns what one read
  * gave (possibly short), CORIO_EEOF at or past the end; pwrite writes all.

@@ -58,14 +58,16 @@ enum { PD_NIL = 0, PD_READY = 1, PD_WAIT = 2 };
  *   bit 1       event error (the only copy of this flag)
  *   bit 2       read deadline expired (rd < 0)
  *   bit 3       write deadline expired (wd < 0)
- *   bits 4..31  low 28 bits of fdseq, so a late event-error report for an
+ *   bit 4       the poller has failed (corio__netpoll_failed)
+ *   bits 5..31  low 27 bits of fdseq, so a late event-error report for an
  *               earlier user of the descriptor changes nothing. */
 #define INFO_CLOSING (1u << 0)
 #define INFO_EVENT_ERR (1u << 1)
 #define INFO_RD_EXPIRED (1u << 2)
 #define INFO_WD_EXPIRED (1u << 3)
-#define INFO_SEQ_SHIFT 4
-#define INFO_SEQ_MASK ((1u << 28) - 1)
+#define INFO_BROKEN (1u << 4)
+#define INFO_SEQ_SHIFT 5
+#define INFO_SEQ_MASK ((1u << 27) - 1)
 
 struct corio__pd {
   /* Lock-free fields: the slots, the info word and fdseq are read by waiters
@@ -104,6 +106,7 @@ struct corio__pd {
 
   uintptr_t handle;
   bool closing;
+  bool broken; /* the poller failed while this descriptor was in use */
   bool rt_armed, wt_armed; /* the timer has been reset and has not fired or been stopped */
   /* Timer sequences: bumped whenever a deadline moves or the descriptor is
    * closed or reused, so a timer firing for an older setting does nothing. */
@@ -130,6 +133,8 @@ static struct {
 
 /* Events dropped because their descriptor was closed since (tests look). */
 static _Atomic uint64_t stale_events;
+/* Set by corio__netpoll_failed, cleared by init. */
+static _Atomic bool poller_failed;
 
 /* The waiter count (netpoll.h). waiters_plain: the runtime has one P, so the
  * count is changed by one thread at a time (set by corio__netpoll_init). */
@@ -197,6 +202,8 @@ static void publish_info(corio__pd_t *pd) {
   uint32_t v = 0;
   if (pd->closing)
     v |= INFO_CLOSING;
+  if (pd->broken)
+    v |= INFO_BROKEN;
   if (pd->rd < 0)
     v |= INFO_RD_EXPIRED;
   if (pd->wd < 0)
@@ -237,8 +244,8 @@ static _Atomic uintptr_t *slot(corio__pd_t *pd, int mode) {
 /* Why an I/O attempt or a wait in mode must not proceed (CORIO__POLL_*). */
 static int check_err(corio__pd_t *pd, int mode) {
   uint32_t info = atomic_load(&pd->info); /* seq_cst: the waiter's half, see block() */
-  if (info & INFO_CLOSING)
-    return CORIO__POLL_ERR_CLOSING;
+  if (CORIO__UNLIKELY(info & (INFO_CLOSING | INFO_BROKEN)))
+    return info & INFO_CLOSING ? CORIO__POLL_ERR_CLOSING : CORIO__POLL_ERR_POLLER;
   if ((mode == 'r' && (info & INFO_RD_EXPIRED)) || (mode == 'w' && (info & INFO_WD_EXPIRED)))
     return CORIO__POLL_ERR_TIMEOUT;
   /* An event error is reported to readers only; a writer's next write call
@@ -417,6 +424,8 @@ static void write_deadline_fired(void *arg, uintptr_t seq) { deadline_fired(arg,
 
 int corio__pd_open(uintptr_t handle, corio__pd_t **out) {
   *out = NULL;
+  if (atomic_load(&poller_failed))
+    return CORIO_EPOLLER;
   corio__pd_t *pd = cache_alloc();
   if (pd == NULL)
     return CORIO_ENOMEM;
@@ -426,6 +435,7 @@ int corio__pd_open(uintptr_t handle, corio__pd_t **out) {
     corio__throw("runtime: blocked waiter on a free poll descriptor");
   pd->handle = handle;
   pd->closing = false;
+  pd->broken = false;
   pd->rseq++;
   pd->wseq++;
   atomic_store(&pd->rg, PD_NIL);
@@ -446,7 +456,11 @@ int corio__pd_open(uintptr_t handle, corio__pd_t **out) {
   corio__unlock(&pd->lock);
 
   int err = corio__netpoll_open(handle, pd);
+  if (err == 0 && atomic_load(&poller_failed))
+    err = CORIO_EPOLLER; /* failed meanwhile: its walk may have missed pd */
   if (err != 0) {
+    if (err == CORIO_EPOLLER)
+      (void)corio__netpoll_close(handle);
     cache_free(pd);
     return err;
   }
@@ -467,7 +481,8 @@ void corio__pd_close(corio__pd_t *pd) {
 
 CORIO__HOT int corio__pd_reset(corio__pd_t *pd, int mode) {
   int err = check_err(pd, mode);
-  if (err != CORIO__POLL_OK)
+  /* A failed poller fails waits only: an attempt that need not wait may go. */
+  if (CORIO__UNLIKELY(err != CORIO__POLL_OK) && err != CORIO__POLL_ERR_POLLER)
     return err;
   /* Usually there is nothing to forget, and a load is much cheaper than a
    * locked exchange. When there is, an exchange, not a store: as it drops
@@ -612,7 +627,40 @@ int corio__netpoll_init(int nprocs) {
   /* No coroutine runs yet: nobody waits, nobody reads. */
   atomic_store_explicit(&corio__netpoll_waiters, 0, memory_order_relaxed);
   waiters_plain = nprocs == 1;
+  atomic_store(&poller_failed, false);
   return corio__netpoll_backend_init();
+}
+
+bool corio__netpoll_has_failed(void) { return atomic_load(&poller_failed); }
+
+/* Every descriptor ever carved, open or cached, is marked: a cached one is
+ * reset by its next open, which is refused from now on (and an open racing
+ * with this walk re-checks the flag after registering). Lock order: the cache
+ * lock, then a descriptor's; nothing takes them the other way round. */
+void corio__netpoll_failed(corio__glist_t *out) {
+  if (atomic_exchange(&poller_failed, true))
+    return;
+  size_t n = (PD_BLOCK_BYTES - sizeof(pd_block_t) - 64) / sizeof(corio__pd_t);
+  if (n == 0)
+    n = 1;
+  corio__lock(&cache.lock);
+  for (pd_block_t *b = cache.blocks; b; b = b->next) {
+    corio__pd_t *pds = (corio__pd_t *)(((uintptr_t)(b + 1) + 63) & ~(uintptr_t)63);
+    for (size_t i = 0; i < n; i++) {
+      corio__pd_t *pd = &pds[i];
+      corio__lock(&pd->lock);
+      pd->broken = true;
+      publish_info(pd); /* before the slots: a waiter that sees NIL sees this */
+      corio_g_t *rg = unblock_slot(pd, 'r', false);
+      corio_g_t *wg = unblock_slot(pd, 'w', false);
+      corio__unlock(&pd->lock);
+      if (rg)
+        corio__glist_push(out, rg);
+      if (wg)
+        corio__glist_push(out, wg);
+    }
+  }
+  corio__unlock(&cache.lock);
 }
 
 void corio__netpoll_fini(void) {

@@ -107,11 +107,22 @@ enum {
   CORIO__POLL_ERR_TIMEOUT = 2,     /* deadline exceeded */
   CORIO__POLL_ERR_NOT_POLLABLE = 3,/* the handle is not on the poller (event error) */
   CORIO__POLL_ERR_NOTCORO = 4,     /* a wait asked of a thread running no coroutine */
+  CORIO__POLL_ERR_POLLER = 5,      /* the poller itself has failed */
 };
 
 /* Poller life (netpoll.c, see above). */
 int corio__netpoll_init(int nprocs);
 void corio__netpoll_fini(void);
+/* Called by a backend whose poller has failed for good (epoll_wait refused
+ * with something other than EINTR: its descriptor was closed under it, ...):
+ * from then on every descriptor fails its waits with CORIO__POLL_ERR_POLLER
+ * (reset lets an attempt that need not wait go on), and corio__pd_open fails
+ * with CORIO_EPOLLER; the Gs parked
+ * now are appended to out. The process goes on; only I/O on the poller is
+ * lost. */
+void corio__netpoll_failed(corio__glist_t *out);
+/* True once corio__netpoll_failed has run (until the next init). */
+bool corio__netpoll_has_failed(void);
 
 /* Backend capabilities (corio__netpoll_backend_caps, see above). */
 enum { CORIO__NETPOLL_CAP_STICKY_HUP = 1u << 0 };

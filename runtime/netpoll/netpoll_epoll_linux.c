@@ -2,6 +2,7 @@
  * edge-triggered, and an eventfd to break a blocked poll. Contract in
  * netpoll.h; Go's runtime/netpoll_epoll.go is the model. */
 #include <errno.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -28,14 +29,19 @@ static int evfd = -1;
 /* 1 while a break is posted and not yet consumed: a burst of breaks writes
  * the eventfd once. */
 static _Atomic uint32_t wake_sig;
+/* Set when epoll_wait failed for good (failed_wait, below). */
+static _Atomic bool epoll_failed;
+/* The descriptor polls wait on: epfd, or -1 before init and once epoll has
+ * failed (so the hot path tests one word for both). */
+static _Atomic int wait_fd = -1;
 /* Cleared the first time the kernel answers ENOSYS to epoll_pwait2. */
 static _Atomic bool have_pwait2 = true;
 
 int corio__netpoll_backend_init(void) {
-  epfd = epoll_create1(EPOLL_CLOEXEC);
+  epfd = CORIO__SYS(CORIO__SYS_POLLER, epoll_create1(EPOLL_CLOEXEC));
   if (epfd < 0)
     return corio_err_from_errno(errno);
-  evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  evfd = CORIO__SYS(CORIO__SYS_POLLER, eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (evfd < 0) {
     int err = corio_err_from_errno(errno);
     close(epfd);
@@ -45,7 +51,7 @@ int corio__netpoll_backend_init(void) {
   /* Level-triggered: a break seen by a nonblocking poll, which leaves the
    * counter alone, still wakes the blocking poller. */
   struct epoll_event ev = {.events = EPOLLIN, .data = {.u64 = BREAK_DATA}};
-  if (epoll_ctl(epfd, EPOLL_CTL_ADD, evfd, &ev) < 0) {
+  if (CORIO__SYS(CORIO__SYS_POLLER, epoll_ctl(epfd, EPOLL_CTL_ADD, evfd, &ev)) < 0) {
     int err = corio_err_from_errno(errno);
     close(evfd);
     close(epfd);
@@ -53,10 +59,13 @@ int corio__netpoll_backend_init(void) {
     return err;
   }
   atomic_store(&wake_sig, 0);
+  atomic_store(&epoll_failed, false);
+  atomic_store(&wait_fd, epfd);
   return 0;
 }
 
 void corio__netpoll_backend_fini(void) {
+  atomic_store(&wait_fd, -1);
   if (evfd >= 0)
     close(evfd);
   if (epfd >= 0)
@@ -80,8 +89,8 @@ int corio__netpoll_open(uintptr_t handle, corio__pd_t *pd) {
    * read short with bytes left behind. */
   struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET,
                            .data = {.u64 = corio__pd_tagged(pd, tag)}};
-  if (epoll_ctl(epfd, EPOLL_CTL_ADD, (int)handle, &ev) < 0)
-    return corio_err_from_errno(errno);
+  if (CORIO__SYS(CORIO__SYS_EPOLL_CTL, epoll_ctl(epfd, EPOLL_CTL_ADD, (int)handle, &ev)) < 0)
+    return errno == ENOMEM ? CORIO_ENOMEM : corio_err_from_errno(errno);
   return 0;
 }
 
@@ -105,7 +114,9 @@ void corio__netpoll_break(void) {
       continue;
     if (n < 0 && errno == EAGAIN)
       return; /* the counter is saturated: the poller will wake anyway */
-    corio__throw("runtime: netpoll break: write to eventfd failed");
+    /* The eventfd is gone (closed under us): a failed poller waits in
+     * bounded steps (failed_wait), so nobody sleeps for ever without it. */
+    return;
   }
 }
 
@@ -115,7 +126,8 @@ __attribute__((noinline)) static int epoll_timed(struct epoll_event *evs, int ma
   if (atomic_load_explicit(&have_pwait2, memory_order_relaxed)) {
     struct timespec ts = {.tv_sec = (time_t)(delay / 1000000000),
                           .tv_nsec = (long)(delay % 1000000000)};
-    long n = syscall(SYS_epoll_pwait2, epfd, evs, max, &ts, NULL, (size_t)0);
+    long n = CORIO__SYS(CORIO__SYS_EPOLL_WAIT,
+                        syscall(SYS_epoll_pwait2, epfd, evs, max, &ts, NULL, (size_t)0));
     if (n >= 0 || errno != ENOSYS)
       return (int)corio__sys_ret(n);
     atomic_store_explicit(&have_pwait2, false, memory_order_relaxed);
@@ -143,9 +155,50 @@ __attribute__((noinline)) static void consume_break(int64_t delay) {
   atomic_store(&wake_sig, 0);
 }
 
-CORIO__HOT void corio__netpoll(int64_t delay, corio__glist_t *out) {
-  if (CORIO__UNLIKELY(epfd < 0))
+/* After epoll itself failed (corio__netpoll_failed): no events any more, but
+ * a blocking poll must still sleep until its delay or a break, or the M
+ * calling it would spin. The eventfd alone, with poll(2); if that is gone
+ * too, sleeps of at most 10 ms. */
+
+__attribute__((noinline)) static void failed_wait(int64_t delay) {
+  if (delay == 0)
     return;
+  int ms = -1;
+  if (delay > (int64_t)1000000 * 1000000)
+    ms = 1000000000;
+  else if (delay > 0)
+    ms = (int)((delay + 999999) / 1000000);
+  struct pollfd p = {.fd = evfd, .events = POLLIN};
+  int n = poll(&p, 1, ms);
+  if (n > 0 && !(p.revents & POLLNVAL)) {
+    consume_break(delay);
+    return;
+  }
+  if (n < 0 || (p.revents & POLLNVAL)) {
+    struct timespec ts = {0, 10 * 1000000};
+    if (delay > 0 && delay < ts.tv_nsec)
+      ts.tv_nsec = (long)delay;
+    nanosleep(&ts, NULL);
+    atomic_store(&wake_sig, 0);
+  }
+}
+
+/* epoll_wait failed with err (not EINTR): EBADF or EINVAL when its
+ * descriptor was closed or replaced under us, EFAULT. Not a reason to end
+ * the process: the descriptors' waiters fail with CORIO_EPOLLER. */
+__attribute__((noinline)) static void epoll_broke(corio__glist_t *out) {
+  atomic_store(&epoll_failed, true);
+  atomic_store(&wait_fd, -1);
+  corio__netpoll_failed(out);
+}
+
+CORIO__HOT void corio__netpoll(int64_t delay, corio__glist_t *out) {
+  int fd = atomic_load_explicit(&wait_fd, memory_order_relaxed);
+  if (CORIO__UNLIKELY(fd < 0)) {
+    if (atomic_load(&epoll_failed))
+      failed_wait(delay);
+    return;
+  }
   if (delay > (int64_t)1000000 * 1000000000)
     delay = (int64_t)1000000 * 1000000000; /* about 11.5 days */
   struct epoll_event evs[128];
@@ -158,13 +211,15 @@ CORIO__HOT void corio__netpoll(int64_t delay, corio__glist_t *out) {
      * parks on a read, and the scheduler polls). A direct system call
      * (rawsys_linux.h). */
     if (CORIO__LIKELY(delay <= 0))
-      n = corio__sys_epoll_wait(epfd, evs, max, delay < 0 ? -1 : 0);
+      n = corio__sys_epoll_wait(fd, evs, max, delay < 0 ? -1 : 0);
     else
       n = epoll_timed(evs, max, delay);
     if (CORIO__LIKELY(n >= 0))
       break;
-    if (n != -EINTR)
-      corio__throw("runtime: netpoll: epoll_wait failed");
+    if (CORIO__UNLIKELY(n != -EINTR)) {
+      epoll_broke(out);
+      return;
+    }
     if (delay > 0)
       return; /* a timed wait interrupted: the caller recomputes the delay */
   }
