@@ -134,7 +134,13 @@ CORIO_API int corio_file_set_write_deadline(corio_file_t *f, int64_t deadline);
 
 /* Run fn(handle, arg) while the File holds a reference, so the handle stays
  * open during fn (Go's SyscallConn().Control). Returns fn's result. Errors
- * (fn not called): CORIO_ECLOSING, CORIO_ETOOMANY, CORIO_EINVAL (fn NULL). */
+ * (fn not called): CORIO_ECLOSING, CORIO_ETOOMANY, CORIO_EINVAL (fn NULL).
+ * Windows: a handle on the runtime's completion port stays there during fn,
+ * so an overlapped call fn makes itself must keep its packet off that port:
+ * set the low bit of OVERLAPPED.hEvent (an event of fn's own, the OS signals
+ * it and queues no packet) and wait on the event. A packet that does reach
+ * the runtime's port for an OVERLAPPED that is not corio's is dropped: its
+ * call then never reports completion to fn. */
 CORIO_API int corio_file_control(corio_file_t *f, int (*fn)(corio_handle_t handle, void *arg), void *arg);
 
 /* Hand the raw handle to the caller, who may use it directly; the File still

@@ -92,7 +92,13 @@ CORIO_API bool corio_fd_pollable(corio_fd_t *fd);
 
 /* Run fn(handle, arg) while holding a reference, so the handle cannot be
  * closed under fn. Returns fn's result. Errors (fn not called): the closing
- * error, CORIO_ETOOMANY, CORIO_EINVAL (fn NULL). */
+ * error, CORIO_ETOOMANY, CORIO_EINVAL (fn NULL).
+ * Windows: a handle on the runtime's completion port stays there during fn,
+ * so an overlapped call fn makes itself must keep its packet off that port:
+ * set the low bit of OVERLAPPED.hEvent (an event of fn's own, the OS signals
+ * it and queues no packet) and wait on the event. A packet that does reach
+ * the runtime's port for an OVERLAPPED that is not corio's is dropped: its
+ * call then never reports completion to fn. */
 CORIO_API int corio_fd_control(corio_fd_t *fd, int (*fn)(corio_handle_t handle, void *arg), void *arg);
 
 /* Close: wake pending operations with the closing error and close the handle

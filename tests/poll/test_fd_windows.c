@@ -10,6 +10,7 @@
 #include "corio/poll.h"
 #include "check.h"
 #include "fd_windows.h"
+#include "netpoll_windows_testing.h"
 
 #define SEC (1000 * MS)
 
@@ -131,6 +132,57 @@ Test(fd_windows, close_unblocks_pending_read_on_port) {
 
 Test(fd_windows, close_unblocks_pending_read_on_event) {
   run_program(2, close_unblocks_main, (void *)1);
+}
+
+/* ---- a caller's own overlapped call through control (item 3) ---- */
+
+/* An OVERLAPPED of the caller's, laid out so that the memory after it reads
+ * as "this FD's descriptor, a mode corio never uses": the old backend took
+ * that for a corio operation and aborted the process. */
+typedef struct own_call {
+  OVERLAPPED ov;
+  void *pd;
+  int mode;
+  char buf[8];
+} own_call_t;
+
+static int own_read(corio_handle_t h, void *arg) {
+  own_call_t *c = arg;
+  /* hEvent NULL: the packet goes to the port the handle is on, corio's,
+   * which is what the documentation tells callers not to do. */
+  if (ReadFile((HANDLE)h, c->buf, sizeof c->buf, NULL, &c->ov)) return 0;
+  return GetLastError() == ERROR_IO_PENDING ? 1 : -1;
+}
+
+static int foreign_packet_main(void *arg) {
+  (void)arg;
+  corio_fd_t *r, *w;
+  fd_pipe(&r, &w, 4096);
+  own_call_t c = {.pd = r->pd, .mode = 'x'};
+  uint64_t before = corio__netpoll_debug_foreign_packets();
+  CHECK_EQ(corio_fd_control(r, own_read, &c), 1); /* pending: the pipe is empty */
+  CHECK_EQ(corio_fd_write(w, "own", 3), 3);
+  /* The packet reaches the runtime's port and is dropped, not fatal. */
+  int64_t until = corio_nanotime() + 5000 * MS;
+  while (corio__netpoll_debug_foreign_packets() == before && corio_nanotime() < until)
+    corio_sleep(MS);
+  CHECK_EQ(corio__netpoll_debug_foreign_packets(), before + 1);
+  DWORD n = 0;
+  CHECK(GetOverlappedResult((HANDLE)r->handle, &c.ov, &n, FALSE));
+  CHECK_EQ(n, 3);
+  CHECK(memcmp(c.buf, "own", 3) == 0);
+  /* The FD's own operations are unharmed. */
+  char b[8];
+  CHECK_EQ(corio_fd_write(w, "after", 5), 5);
+  CHECK_EQ(corio_fd_read(r, b, sizeof b), 5);
+  CHECK(memcmp(b, "after", 5) == 0);
+  corio_fd_free(r);
+  corio_fd_free(w);
+  return 0;
+}
+
+Test(fd_windows, foreign_packet_on_the_port_is_dropped_not_fatal) {
+  run_program(2, foreign_packet_main, NULL);
 }
 
 /* ---- synchronous completions with FILE_SKIP_COMPLETION_PORT_ON_SUCCESS ---- */
