@@ -508,6 +508,15 @@ static int64_t end_offset(corio__fd_t *fd, int64_t fallback) {
   return GetFileSizeEx((HANDLE)fd->handle, &size) ? size.QuadPart : fallback;
 }
 
+/* A write's error as poll.h and os.h promise it: a pipe whose reader has
+ * gone is EPIPE (WriteFile says ERROR_NO_DATA while the pipe is being closed,
+ * ERROR_BROKEN_PIPE once it is). Sockets report their own WSA errors. */
+static int write_error(corio__fd_t *fd, int err) {
+  if (!is_socket(fd) && (err == win32_err(ERROR_NO_DATA) || err == win32_err(ERROR_BROKEN_PIPE)))
+    return corio_err_from_errno(EPIPE);
+  return err;
+}
+
 /* Write [buf, buf + len) through the write operation, in chunks of at most
  * CORIO__FD_MAX_RW. off < 0: at the FD's offset (regular files) or wherever
  * the handle writes; otherwise at off. Count, short count or error (fd.h). */
@@ -525,7 +534,7 @@ static ptrdiff_t write_all(corio__fd_t *fd, const char *buf, size_t len, int64_t
     if (off >= 0) set_offset(op, off + (int64_t)done);
     else if (file && w->append) set_offset(op, -1); /* 0xFFFFFFFF:0xFFFFFFFF, the end */
     else if (file) set_offset(op, w->offset);
-    err = exec_io(fd, op, submit_write);
+    err = write_error(fd, exec_io(fd, op, submit_write));
     done += op->qty;
     if (off < 0 && file) w->offset = w->append ? end_offset(fd, w->offset) : w->offset + op->qty;
     if (err) break;
