@@ -112,7 +112,9 @@ ptrdiff_t corio__fd_read(corio__fd_t *fd, void *buf, size_t len);
 /* Write all len bytes, looping over partial writes and waiting for room.
  * Returns len; a count short of len when an error stopped it after some
  * bytes went out (the error is not reported; a persistent one is returned by
- * the next call); or a negative error when nothing was written. 0 for len 0. */
+ * the next call); or a negative error when nothing was written. len 0 makes
+ * one write of 0 bytes (an empty datagram or message is sent): 0 or its
+ * error. */
 ptrdiff_t corio__fd_write(corio__fd_t *fd, const void *buf, size_t len);
 /* Positional forms: do not move the file offset. off < 0: CORIO_EINVAL.
  * pread does not loop (a short count is not EOF); a zero read at or past

@@ -278,25 +278,24 @@ ptrdiff_t corio__fd_pread(corio__fd_t *fd, void *buf, size_t len, int64_t off) {
 static ptrdiff_t write_all(corio__fd_t *fd, io_call_t call, const void *buf, size_t len,
                            int64_t off, bool may_wait) {
   size_t done = 0;
-  while (done < len) {
+  /* len 0 makes one call of 0 bytes, as Go's Write does: an empty datagram
+   * is sent, a zero-length write to a pipe reports the pipe's errors. */
+  do {
     size_t chunk = len - done < CORIO__FD_MAX_RW ? len - done : CORIO__FD_MAX_RW;
     io_args_t a = {.buf = (char *)buf + done, .len = chunk, .off = off + (int64_t)done};
     ssize_t r = io_once(fd, call, &a, 'w', may_wait);
     if (r < 0) return done > 0 ? (ptrdiff_t)done : r;
-    if (r == 0) return done > 0 ? (ptrdiff_t)done : CORIO_ESHORTWRITE;
+    if (r == 0 && chunk > 0) return done > 0 ? (ptrdiff_t)done : CORIO_ESHORTWRITE;
     done += (size_t)r;
-  }
+  } while (done < len);
   return (ptrdiff_t)done;
 }
 
 CORIO__HOT ptrdiff_t corio__fd_write(corio__fd_t *fd, const void *buf, size_t len) {
   int err = corio__fd_write_lock(fd);
   if (err) return err;
-  ptrdiff_t n = 0;
-  if (len > 0) {
-    n = corio__fd_poll_prepare(fd, 'w');
-    if (n == 0) n = write_all(fd, call_write, buf, len, 0, true);
-  }
+  ptrdiff_t n = corio__fd_poll_prepare(fd, 'w');
+  if (n == 0) n = write_all(fd, call_write, buf, len, 0, true);
   corio__fd_write_unlock(fd);
   return n;
 }

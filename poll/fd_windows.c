@@ -518,16 +518,19 @@ static int write_error(corio__fd_t *fd, int err) {
 }
 
 /* Write [buf, buf + len) through the write operation, in chunks of at most
- * CORIO__FD_MAX_RW. off < 0: at the FD's offset (regular files) or wherever
- * the handle writes; otherwise at off. Count, short count or error (fd.h). */
+ * CORIO__FD_MAX_RW; len 0 makes one call of 0 bytes, as Go's Write does, so a
+ * zero-length message on a message-mode pipe (an empty datagram) is sent.
+ * off < 0: at the FD's offset (regular files) or wherever the handle writes;
+ * otherwise at off. Count, short count or error (fd.h). */
 static ptrdiff_t write_all(corio__fd_t *fd, const char *buf, size_t len, int64_t off) {
   corio__fd_win_t *w = win(fd);
   corio__fd_op_t *op = &w->wop;
   bool file = overlapped_file(fd);
   op->positioned = off >= 0;
+  if (!buf) buf = ""; /* len is 0: the OS still wants a buffer */
   size_t done = 0;
   int err = 0;
-  while (done < len) {
+  do {
     size_t chunk = len - done < CORIO__FD_MAX_RW ? len - done : CORIO__FD_MAX_RW;
     op->buf.buf = (char *)buf + done;
     op->buf.len = (ULONG)chunk;
@@ -538,19 +541,19 @@ static ptrdiff_t write_all(corio__fd_t *fd, const char *buf, size_t len, int64_t
     done += op->qty;
     if (off < 0 && file) w->offset = w->append ? end_offset(fd, w->offset) : w->offset + op->qty;
     if (err) break;
-    if (op->qty == 0) {
+    if (op->qty == 0 && chunk > 0) {
       err = CORIO_ESHORTWRITE;
       break;
     }
-  }
+  } while (done < len);
   return done > 0 ? (ptrdiff_t)done : err;
 }
 
 ptrdiff_t corio__fd_write(corio__fd_t *fd, const void *buf, size_t len) {
   int err = corio__fd_write_lock(fd);
   if (err) return err;
-  ptrdiff_t n = 0;
-  if (len > 0 && (n = lock_offset(fd)) == 0) {
+  ptrdiff_t n = lock_offset(fd);
+  if (n == 0) {
     n = write_all(fd, buf, len, -1);
     unlock_offset(fd);
   }

@@ -90,7 +90,9 @@ CORIO_API ptrdiff_t corio_file_read(corio_file_t *f, void *buf, size_t len);
  * such as a passed deadline or close is returned by the next call); or, when
  * nothing was written, an error: CORIO_ECLOSING, CORIO_ETIMEOUT (write
  * deadline), CORIO_ETOOMANY, CORIO_EINVAL (buf NULL with len > 0), OS errors
- * (EPIPE: no reader left; EBADF: not open for writing ...). 0 when len is 0. */
+ * (EPIPE: no reader left; EBADF: not open for writing ...). len 0: one write
+ * of 0 bytes is still made, as in Go (a message-mode pipe on Windows receives
+ * a zero-length message); 0 on success. */
 CORIO_API ptrdiff_t corio_file_write(corio_file_t *f, const void *buf, size_t len);
 
 /* At offset off, leaving the file offset alone. read_at reads until len bytes

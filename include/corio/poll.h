@@ -72,7 +72,10 @@ CORIO_API ptrdiff_t corio_fd_read(corio_fd_t *fd, void *buf, size_t len);
  * persistent error, such as a passed deadline or close, is returned by the
  * next call); or a negative error when nothing was written: the closing error,
  * CORIO_ETIMEOUT, CORIO_ETOOMANY, CORIO_EINVAL (buf NULL with len > 0), OS
- * errors (EPIPE when the reader is gone). 0 when len is 0. */
+ * errors (EPIPE when the reader is gone). len 0: one write of 0 bytes is
+ * still made, as in Go, so an empty datagram or a zero-length message on a
+ * message-mode pipe is sent (and the handle's errors are reported); 0 on
+ * success. */
 CORIO_API ptrdiff_t corio_fd_write(corio_fd_t *fd, const void *buf, size_t len);
 
 /* At an offset, leaving the file offset alone. pread returns what one read

@@ -158,6 +158,47 @@ Test(fd_windows, write_without_reader_is_epipe) {
   run_program(1, write_epipe_main, NULL);
 }
 
+/* ---- zero-length writes reach the system (item 6) ---- */
+
+/* On a message-mode pipe a write of 0 bytes is a message of its own: the
+ * reader sees it (a successful read of 0 bytes) between the others. Before,
+ * nothing was sent and the reader waited until its deadline. */
+static int zero_write_main(void *arg) {
+  (void)arg;
+  HANDLE hr, hw;
+  CHECK(win_msg_pipe(&hr, &hw, 4096));
+  corio_fd_t *w = open_fd(hw, CORIO_FD_PIPE);
+  CHECK_EQ(corio_fd_write(w, "one", 3), 3);
+  CHECK_EQ(corio_fd_write(w, NULL, 0), 0);
+  CHECK_EQ(corio_fd_write(w, "", 0), 0);
+  CHECK_EQ(corio_fd_write(w, "two", 3), 3);
+  /* Read raw, so each message's length shows (corio reports a zero read on
+   * a pipe as end of file). */
+  static const DWORD want[4] = {3, 0, 0, 3};
+  for (int i = 0; i < 4; i++) {
+    OVERLAPPED ov = {0};
+    ov.hEvent = (HANDLE)((uintptr_t)CreateEventW(NULL, TRUE, FALSE, NULL) | 1);
+    char b[8];
+    DWORD n = 99;
+    BOOL ok = ReadFile(hr, b, sizeof b, NULL, &ov);
+    CHECK(ok || GetLastError() == ERROR_IO_PENDING);
+    corio_syscall_enter(); /* the data is there: at most a moment */
+    DWORD wr = WaitForSingleObject((HANDLE)((uintptr_t)ov.hEvent & ~(uintptr_t)1), 5000);
+    corio_syscall_exit();
+    CHECK_EQ(wr, WAIT_OBJECT_0);
+    CHECK(GetOverlappedResult(hr, &ov, &n, FALSE));
+    CloseHandle((HANDLE)((uintptr_t)ov.hEvent & ~(uintptr_t)1));
+    CHECK_EQ(n, want[i]);
+  }
+  corio_fd_free(w);
+  CloseHandle(hr);
+  return 0;
+}
+
+Test(fd_windows, zero_length_write_sends_an_empty_message) {
+  run_program(1, zero_write_main, NULL);
+}
+
 /* ---- a caller's own overlapped call through control (item 3) ---- */
 
 /* An OVERLAPPED of the caller's, laid out so that the memory after it reads
