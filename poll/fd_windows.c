@@ -28,11 +28,6 @@ typedef struct completion_info {
   void *key;
 } completion_info_t;
 
-/* The io word (fd_windows.h). */
-#define IO_DETACHED 1u
-#define IO_DETACHING 2u
-#define IO_ONE 4u
-
 static corio__fd_win_t *win(corio__fd_t *fd) { return (corio__fd_win_t *)fd->sys; }
 static bool is_socket(const corio__fd_t *fd) {
   return fd->kind == CORIO__FD_STREAM || fd->kind == CORIO__FD_DGRAM;
@@ -95,12 +90,12 @@ static uint32_t io_enter(corio__fd_win_t *w) {
   /* Acquire: a DETACHED seen here comes with the detach's effects. */
   uint32_t s = atomic_load_explicit(&w->io, memory_order_acquire);
   for (;;) {
-    if (s & IO_DETACHING) {
+    if (s & CORIO__FD_IO_DETACHING) {
       if (corio_yield() != 0) SwitchToThread();
       s = atomic_load_explicit(&w->io, memory_order_acquire);
       continue;
     }
-    if (atomic_compare_exchange_weak_explicit(&w->io, &s, s + IO_ONE, memory_order_acq_rel,
+    if (atomic_compare_exchange_weak_explicit(&w->io, &s, s + CORIO__FD_IO_ONE, memory_order_acq_rel,
                                               memory_order_acquire))
       return s;
   }
@@ -108,7 +103,7 @@ static uint32_t io_enter(corio__fd_win_t *w) {
 
 static void io_leave(corio__fd_win_t *w) {
   /* Release: the completion is collected before a detach may start. */
-  atomic_fetch_sub_explicit(&w->io, IO_ONE, memory_order_release);
+  atomic_fetch_sub_explicit(&w->io, CORIO__FD_IO_ONE, memory_order_release);
 }
 
 /* Make op ready for one call on the path the FD is on (fd_windows.h). */
@@ -140,7 +135,7 @@ static int op_ready(corio__fd_t *fd, corio__fd_op_t *op) {
 static int op_begin(corio__fd_t *fd, corio__fd_op_t *op) {
   corio__fd_win_t *w = win(fd);
   uint32_t s = io_enter(w);
-  op->on_port = fd->pd && !(s & IO_DETACHED);
+  op->on_port = fd->pd && !(s & CORIO__FD_IO_DETACHED);
   int err = op_ready(fd, op);
   if (err) io_leave(w);
   return err;
@@ -212,6 +207,31 @@ static DWORD exec_blocking(corio__fd_t *fd, corio__fd_op_t *op, corio__fd_submit
   return code;
 }
 
+/* Overlapped submissions that completed inside the OS call with the P handed
+ * on (tests look). */
+static _Atomic uint64_t file_handoffs;
+
+/* Start an overlapped call. On a regular file the call itself may do the
+ * work: NTFS completes synchronously, overlapped handle or not, every write
+ * that extends the file (each append) and I/O on compressed or encrypted
+ * files, and a cache miss may wait for the disk. So file calls go through the
+ * syscall handoff, as Go's do, and a long one does not stall the coroutines
+ * queued on this P. Pipes and sockets return at once: no handoff. */
+static DWORD submit_overlapped(corio__fd_t *fd, corio__fd_op_t *op, corio__fd_submit_fn submit) {
+  if (fd->kind != CORIO__FD_FILE) return submit(fd, op, &op->base.ov);
+  bool handed = corio_syscall_enter() == 0;
+  DWORD code = submit(fd, op, &op->base.ov);
+  if (handed) {
+    corio_syscall_exit();
+    atomic_fetch_add_explicit(&file_handoffs, 1, memory_order_relaxed);
+  }
+  return code;
+}
+
+uint64_t corio__fd_win_debug_file_handoffs(void) {
+  return atomic_load_explicit(&file_handoffs, memory_order_relaxed);
+}
+
 /* Turn a call's final code into 0 or a corio error (Go's execIO mapping). */
 static int result_error(corio__fd_t *fd, DWORD code, int wait_err) {
   switch (code) {
@@ -267,7 +287,7 @@ static int exec_io(corio__fd_t *fd, corio__fd_op_t *op, corio__fd_submit_fn subm
     return result_error(fd, exec_blocking(fd, op, submit), 0);
   int err = op_begin(fd, op);
   if (err) return err;
-  DWORD code = submit(fd, op, &op->base.ov);
+  DWORD code = submit_overlapped(fd, op, submit);
   int wait_err = 0;
   /* A synchronous success queues a packet unless the port is skipped; on
    * the event path it is simply done. */
@@ -416,19 +436,19 @@ static int detach(corio__fd_t *fd) {
   corio__fd_win_t *w = win(fd);
   if (atomic_load_explicit(&fd->blocking, memory_order_relaxed) || !fd->pd) return 0;
   uint32_t s = 0;
-  if (!atomic_compare_exchange_strong_explicit(&w->io, &s, IO_DETACHING, memory_order_acq_rel,
+  if (!atomic_compare_exchange_strong_explicit(&w->io, &s, CORIO__FD_IO_DETACHING, memory_order_acq_rel,
                                                memory_order_acquire))
-    return (s & IO_DETACHED) ? 0 : CORIO_EINPROGRESS;
+    return (s & CORIO__FD_IO_DETACHED) ? 0 : CORIO_EINPROGRESS;
   completion_info_t info = {NULL, NULL};
   IO_STATUS_BLOCK iosb;
   NTSTATUS st = NtSetInformationFile((HANDLE)fd->handle, &iosb, &info, sizeof info,
                                      (FILE_INFORMATION_CLASS)FILE_REPLACE_COMPLETION_INFORMATION);
   if (st != 0) {
-    atomic_fetch_and_explicit(&w->io, ~IO_DETACHING, memory_order_release);
+    atomic_fetch_and_explicit(&w->io, ~CORIO__FD_IO_DETACHING, memory_order_release);
     return nt_err(st);
   }
   /* No call started while DETACHING was set, so the count is still 0. */
-  atomic_store_explicit(&w->io, IO_DETACHED, memory_order_release);
+  atomic_store_explicit(&w->io, CORIO__FD_IO_DETACHED, memory_order_release);
   atomic_store_explicit(&fd->disassociated, true, memory_order_release);
   /* The poll descriptor stays until destroy: closing it here would race
    * with set_deadline and close (Go leaves it too). */

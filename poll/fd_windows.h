@@ -22,14 +22,8 @@
  * Handles opened without FILE_FLAG_OVERLAPPED (console, CreatePipe ends) run
  * their calls synchronously in blocking mode, also with the P handed on.
  *
- * Choosing the path, and detaching. A word per FD (io) holds:
- *
- *   bit 0     DETACHED   the handle left the runtime's port (never cleared)
- *   bit 1     DETACHING  corio__fd_disassociate_iocp is inside the OS call
- *   bits 2-31 the number of overlapped calls in flight, from submission to
- *             the collection of their completion (at most 2: one per
- *             operation)
- *
+ * Choosing the path, and detaching. A word per FD (io, laid out below)
+ * holds DETACHED, DETACHING and the number of overlapped calls in flight.
  * A call increments the count with a CAS, after waiting (yielding) while
  * DETACHING is set, and takes the port path when the FD has a poll
  * descriptor and DETACHED was clear, the event path otherwise; it decrements
@@ -56,6 +50,22 @@
 #include "corio/sync.h"
 #include "fd.h"
 #include "netpoll_windows.h"
+
+/* The io word:
+ *
+ *   bit 0     DETACHED   the handle left the runtime's port (never cleared)
+ *   bit 1     DETACHING  corio__fd_disassociate_iocp is inside the OS call
+ *   bits 2-31 the number of overlapped calls in flight, from submission to
+ *             the collection of their completion (at most 2: one per
+ *             operation), counted in units of CORIO__FD_IO_ONE
+ *
+ * Orders: a call's CAS is acq_rel (a DETACHED it sees comes with the
+ * detach's effects), its decrement release (the completion is collected
+ * before a detach may start); the detach's CAS from 0 is acq_rel. */
+#define CORIO__FD_IO_DETACHED (1u << 0)
+#define CORIO__FD_IO_DETACHING (1u << 1)
+#define CORIO__FD_IO_COUNT_SHIFT 2
+#define CORIO__FD_IO_ONE (1u << CORIO__FD_IO_COUNT_SHIFT)
 
 typedef struct corio__fd_op corio__fd_op_t;
 
@@ -124,8 +134,5 @@ int corio__fd_accept_ex(corio__fd_t *fd, uintptr_t accepted, void *addrbuf, size
  * (starts Winsock if needed; os/ uses it to classify handles). */
 int corio__fd_win_socket_kind(uintptr_t handle);
 
-/* For tests: whether synchronous completions skip the port, and the io word. */
-bool corio__fd_win_skips_sync(corio__fd_t *fd);
-uint32_t corio__fd_win_io_word(corio__fd_t *fd);
 
 #endif

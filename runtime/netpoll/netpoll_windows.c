@@ -24,7 +24,6 @@
 #include <stdatomic.h>
 
 #include "netpoll_windows.h"
-#include "netpoll_windows_testing.h"
 
 enum { SRC_IO = 1, SRC_BREAK = 2, SRC_TIMER = 3 };
 #define SRC_BITS 4

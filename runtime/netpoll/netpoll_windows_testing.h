@@ -1,5 +1,5 @@
 /* Test-only views of netpoll_windows.c (like Go's export_test.go). Only
- * tests include this; netpoll_windows.c includes it to check the prototypes. */
+ * tests include this; production code never does. */
 #ifndef CORIO_NETPOLL_WINDOWS_TESTING_H
 #define CORIO_NETPOLL_WINDOWS_TESTING_H
 

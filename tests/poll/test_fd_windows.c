@@ -11,6 +11,7 @@
 #include "corio/poll.h"
 #include "check.h"
 #include "fd_windows.h"
+#include "fd_windows_testing.h"
 #include "netpoll_windows_testing.h"
 
 #define SEC (1000 * MS)
@@ -515,6 +516,36 @@ static int file_main(void *arg) {
 
 Test(fd_windows, file_offsets_and_positioned_io) {
   run_program(1, file_main, NULL);
+}
+
+/* ---- file submissions through the syscall handoff (item 4) ---- */
+
+/* NTFS completes appends synchronously even on overlapped handles, so a
+ * regular file's OS call is made with the P handed on; a pipe's is not
+ * (it returns at once). The handoff count tells which path each took. */
+static int file_handoff_main(void *arg) {
+  (void)arg;
+  corio_fd_t *f = open_fd(temp_file("handoff"), CORIO_FD_FILE);
+  CHECK(corio_fd_pollable(f));
+  uint64_t h0 = corio__fd_win_debug_file_handoffs();
+  for (int i = 0; i < 10; i++) CHECK_EQ(corio_fd_write(f, "0123456789", 10), 10);
+  char b[16];
+  CHECK_EQ(corio_fd_pread(f, b, sizeof b, 0), 16);
+  uint64_t h1 = corio__fd_win_debug_file_handoffs();
+  CHECK_EQ(h1 - h0, 11);
+  corio_fd_t *r, *w;
+  fd_pipe(&r, &w, 4096);
+  CHECK_EQ(corio_fd_write(w, "p", 1), 1);
+  CHECK_EQ(corio_fd_read(r, b, 1), 1);
+  CHECK_EQ(corio__fd_win_debug_file_handoffs(), h1);
+  corio_fd_free(r);
+  corio_fd_free(w);
+  corio_fd_free(f);
+  return 0;
+}
+
+Test(fd_windows, file_submissions_hand_the_p_on) {
+  run_program(1, file_handoff_main, NULL);
 }
 
 /* Positioned calls on a pipe: ESPIPE, like Unix. */
