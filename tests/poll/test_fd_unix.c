@@ -19,6 +19,7 @@
 #include "corio/poll.h"
 #include "corio/sync.h"
 #include "check.h"
+#include "fd_mutex_testing.h"
 #include "fd_unix.h"
 #include "net_util.h"
 #include "netpoll_testing.h"
@@ -483,6 +484,42 @@ static int eligibility_main(void *arg) {
 
 Test(fd_unix, short_read_rule_only_where_a_short_read_means_empty) {
   run_program(1, eligibility_main, NULL);
+}
+
+/* The rule is a backend capability (CORIO__NETPOLL_CAP_STICKY_HUP), read when
+ * an FD is initialised: epoll has it; as a backend without it would, init
+ * and corio__fd_set_plain_pipe leave the rule off even where a short read
+ * means empty, and a short read then arms nothing. */
+static int capability_main(void *arg) {
+  CHECK(corio__netpoll_caps() & CORIO__NETPOLL_CAP_STICKY_HUP);
+  corio__netpoll_debug_mask_caps(~(uint32_t)CORIO__NETPOLL_CAP_STICKY_HUP);
+  CHECK_EQ(corio__netpoll_caps() & CORIO__NETPOLL_CAP_STICKY_HUP, 0);
+  corio__fd_t *a, *b, *r, *w;
+  make_tcp(&a, &b);
+  make_pipe(&r, &w);
+  CHECK(corio__fd_pollable(a) && !a->short_read_drains && !b->short_read_drains);
+  CHECK(corio__fd_pollable(r) && !r->short_read_drains);
+  char buf[64];
+  CHECK_EQ(corio__fd_write(b, "abc", 3), 3);
+  CHECK_EQ(corio__fd_read(a, buf, sizeof buf), 3);
+  CHECK(!a->read_drained);
+  CHECK_EQ(corio__fd_write(w, "abc", 3), 3);
+  CHECK_EQ(corio__fd_read(r, buf, sizeof buf), 3);
+  CHECK(!r->read_drained);
+  drop(a), drop(b), drop(r), drop(w);
+  /* FDs made once the capability is back have the rule again. */
+  corio__netpoll_debug_mask_caps(~0u);
+  make_tcp(&a, &b);
+  CHECK(a->short_read_drains);
+  CHECK_EQ(corio__fd_write(b, "abc", 3), 3);
+  CHECK_EQ(corio__fd_read(a, buf, sizeof buf), 3);
+  CHECK(a->read_drained);
+  drop(a), drop(b);
+  return 0;
+}
+
+Test(fd_unix, short_read_rule_is_off_without_the_backend_capability) {
+  run_program(1, capability_main, NULL);
 }
 
 /* ---- end of file in the same report as the last data ----
