@@ -212,33 +212,35 @@ uint64_t corio__netpoll_debug_foreign_packets(void) {
   return atomic_load_explicit(&foreign_packets, memory_order_relaxed);
 }
 
-/* The port wait's timeout in milliseconds. */
-static DWORD wait_ms(int64_t delay, bool timer_armed) {
+/* The port wait's timeout in milliseconds. Rounded down, so the wait never
+ * ends after the delay, and not even when the high-resolution timer is armed:
+ * its packet may be taken by another M's nonblocking poll, and then this wait
+ * would end at the rounded-up timeout, late. A sub-millisecond delay waits
+ * 1 ms (never a busy loop; the timer's packet, if we get it, is earlier). */
+static DWORD wait_ms(int64_t delay) {
   if (delay < 0)
     return INFINITE;
   if (delay == 0)
     return 0;
-  if (timer_armed) /* the timer's packet should come first: round up */
-    return (DWORD)((delay + 999999) / 1000000);
   if (delay < 1000000)
-    return 1; /* never a busy loop */
-  return (DWORD)(delay / 1000000); /* rounded down: returning early is allowed */
+    return 1;
+  return (DWORD)(delay / 1000000);
 }
+
+DWORD corio__netpoll_debug_wait_ms(int64_t delay) { return wait_ms(delay); }
 
 void corio__netpoll(int64_t delay, corio__glist_t *out) {
   if (port == NULL)
     return;
   if (delay > MAX_DELAY)
     delay = MAX_DELAY;
-  bool have_timer = false, armed = false;
+  bool have_timer = false;
   if (delay > 0 && hr_packet != NULL && !atomic_exchange(&timer_busy, true)) {
     have_timer = true;
-    int r = timer_arm(delay);
-    if (r < 0) {
+    if (timer_arm(delay) < 0) {
       atomic_store(&timer_busy, false);
       return; /* expired while arming: the delay is over */
     }
-    armed = r > 0;
   }
   OVERLAPPED_ENTRY ents[MAX_ENTRIES];
   /* Share the packets out between Ms that poll at the same time. */
@@ -247,7 +249,7 @@ void corio__netpoll(int64_t delay, corio__glist_t *out) {
   if (want < 8)
     want = 8;
   ULONG n = 0;
-  BOOL ok = GetQueuedCompletionStatusEx(port, ents, want, &n, wait_ms(delay, armed), FALSE);
+  BOOL ok = GetQueuedCompletionStatusEx(port, ents, want, &n, wait_ms(delay), FALSE);
   DWORD err = ok ? 0 : GetLastError();
   if (have_timer)
     atomic_store(&timer_busy, false);

@@ -3,6 +3,9 @@
 #ifndef CORIO_NETPOLL_WINDOWS_TESTING_H
 #define CORIO_NETPOLL_WINDOWS_TESTING_H
 
+#include <winsock2.h>
+#include <windows.h>
+
 #include <stdint.h>
 
 #include "netpoll.h"
@@ -17,5 +20,9 @@ uint64_t corio__netpoll_debug_foreign_packets(void);
  * the OS's part, e.g. the packet real Windows still queues for a call that
  * returned a warning (ERROR_MORE_DATA) at once, which nobody waits for. */
 uint64_t corio__netpoll_debug_io_key(corio__pd_t *pd);
+
+/* The port wait's timeout, in ms, for a poll of delay ns (rounded down; 1 for
+ * a delay under a millisecond; INFINITE for delay < 0). */
+DWORD corio__netpoll_debug_wait_ms(int64_t delay);
 
 #endif

@@ -46,6 +46,12 @@ static void *thread_main(void *p) {
   return NULL;
 }
 
+void corio__os_sysmon_sleep(_Atomic uint32_t *addr, uint32_t val, int64_t ns) {
+  corio__os_futex_wait(addr, val, ns); /* the futex sleeps to the microsecond */
+}
+
+void corio__os_sysmon_wake(_Atomic uint32_t *addr) { corio__os_futex_wake(addr, 1); }
+
 int corio__os_thread_start(uintptr_t *t, void (*fn)(void *), void *arg) {
   thread_start_t *s = malloc(sizeof *s);
   if (!s) return CORIO_ENOMEM;

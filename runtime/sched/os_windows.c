@@ -105,6 +105,62 @@ void corio__os_futex_wake(_Atomic uint32_t *addr, int n) {
   for (int i = 0; i < n; i++) WakeByAddressSingle((void *)addr);
 }
 
+/* ---- the monitor's sleep ----
+ * One monitor runs at a time, so one timer and one wake event serve it. A
+ * sleep too short for WaitOnAddress's millisecond timeout at the system tick
+ * (below about two ticks) is a wait for both: the high-resolution timer
+ * (CREATE_WAITABLE_TIMER_HIGH_RESOLUTION, Windows 10 1803 and later) ends
+ * it on time, the event when corio__os_sysmon_wake is called. Where that
+ * timer is absent, or for longer sleeps, WaitOnAddress, whose lateness is
+ * small beside them. Wine has the timer, at about 1 ms resolution. */
+#ifndef CREATE_WAITABLE_TIMER_HIGH_RESOLUTION
+#define CREATE_WAITABLE_TIMER_HIGH_RESOLUTION 0x00000002
+#endif
+#define SYSMON_TIMER_BELOW (32 * (int64_t)1000000) /* two ticks of 15.6 ms */
+
+static INIT_ONCE sysmon_once = INIT_ONCE_STATIC_INIT;
+static HANDLE sysmon_timer, sysmon_event;
+
+static BOOL CALLBACK sysmon_timer_init(PINIT_ONCE once, void *param, void **ctx) {
+  HANDLE t = CreateWaitableTimerExW(NULL, NULL, CREATE_WAITABLE_TIMER_HIGH_RESOLUTION,
+                                    TIMER_ALL_ACCESS);
+  HANDLE e = t ? CreateEventW(NULL, FALSE, FALSE, NULL) : NULL; /* auto-reset */
+  if (!e && t) CloseHandle(t);
+  sysmon_timer = e ? t : NULL;
+  sysmon_event = e;
+  return TRUE;
+}
+
+/* Whether short monitor sleeps use the high-resolution timer
+ * (os_windows_testing.h). */
+bool corio__os_sysmon_high_res(void) {
+  InitOnceExecuteOnce(&sysmon_once, sysmon_timer_init, NULL, NULL);
+  return sysmon_timer != NULL;
+}
+
+void corio__os_sysmon_sleep(_Atomic uint32_t *addr, uint32_t val, int64_t ns) {
+  if (ns <= 0 || ns >= SYSMON_TIMER_BELOW || !corio__os_sysmon_high_res()) {
+    corio__os_futex_wait(addr, val, ns);
+    return;
+  }
+  LARGE_INTEGER due;
+  due.QuadPart = -(ns / 100 > 0 ? ns / 100 : 1); /* relative, 100 ns units */
+  if (!SetWaitableTimer(sysmon_timer, &due, 0, NULL, NULL, FALSE)) {
+    corio__os_futex_wait(addr, val, ns);
+    return;
+  }
+  /* A wake between the caller's load of val and here set the event (or
+   * changed *addr): nothing is lost. */
+  if (atomic_load_explicit(addr, memory_order_acquire) != val) return;
+  HANDLE hs[2] = {sysmon_timer, sysmon_event};
+  WaitForMultipleObjects(2, hs, FALSE, (DWORD)(ns / 1000000) + 100); /* a net below */
+}
+
+void corio__os_sysmon_wake(_Atomic uint32_t *addr) {
+  corio__os_futex_wake(addr, 1);
+  if (corio__os_sysmon_high_res()) SetEvent(sysmon_event);
+}
+
 size_t corio__os_page_size(void) {
   static size_t page;
   if (!page) {
