@@ -277,12 +277,29 @@ static DWORD await_io(corio__fd_t *fd, corio__fd_op_t *op, int *wait_err) {
   return code;
 }
 
+static DWORD submit_read(corio__fd_t *fd, corio__fd_op_t *op, OVERLAPPED *ov);
+static DWORD submit_write(corio__fd_t *fd, corio__fd_op_t *op, OVERLAPPED *ov);
+
+/* Coroutine stacks commit on demand (runtime/sched/os_windows.c): a buffer on
+ * the caller's stack may reach below the committed part. Touch it here, top
+ * down, so that user mode grows the stack through its guard page: an access
+ * the kernel makes on the OS call's behalf is not documented to grow a user
+ * stack. Two compares when the buffer is elsewhere or already committed. */
+static void probe_stack_buffer(const void *buf, size_t len) {
+  uintptr_t limit, bottom, lo = (uintptr_t)buf;
+  __asm__ volatile("movq %%gs:0x10, %0\n\tmovq %%gs:0x1478, %1" : "=r"(limit), "=r"(bottom));
+  if (len == 0 || lo >= limit || lo + len <= bottom) return;
+  uintptr_t a = (lo + len - 1 < limit ? lo + len - 1 : limit - 1) & ~(uintptr_t)4095;
+  for (; a >= (lo & ~(uintptr_t)4095) && a >= bottom; a -= 4096) (void)*(volatile const char *)a;
+}
+
 /* Run one call on op: prepare, submit, wait when it pends, cancel when the
  * wait ends early, collect the result. 0 or an error; op->qty holds the
  * count (it may be non-zero with ERROR_MORE_DATA). */
 static int exec_io(corio__fd_t *fd, corio__fd_op_t *op, corio__fd_submit_fn submit) {
   op->qty = 0;
   op->flags = 0;
+  if (submit == submit_read || submit == submit_write) probe_stack_buffer(op->buf.buf, op->buf.len);
   if (atomic_load_explicit(&fd->blocking, memory_order_relaxed))
     return result_error(fd, exec_blocking(fd, op, submit), 0);
   int err = op_begin(fd, op);

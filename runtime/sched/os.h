@@ -37,6 +37,10 @@ void corio__os_sysmon_wake(_Atomic uint32_t *addr);
 size_t corio__os_page_size(void);
 int corio__os_reserve(size_t size, void **out);
 int corio__os_commit(void *addr, size_t size);   /* make read-write */
+/* Make one stack [addr, addr + size), alone in its reservation, read-write.
+ * Linux: corio__os_commit. Windows: only its top pages and a guard page are
+ * committed, the rest as the stack grows (os_windows.c). */
+int corio__os_commit_stack(void *addr, size_t size);
 void corio__os_release(void *addr, size_t size);
 
 /* Called once per M thread before it runs coroutines (e.g. an alternate signal

@@ -118,6 +118,8 @@ int corio__os_commit(void *addr, size_t size) {
   return mprotect(addr, size, PROT_READ | PROT_WRITE) == 0 ? 0 : map_error();
 }
 
+int corio__os_commit_stack(void *addr, size_t size) { return corio__os_commit(addr, size); }
+
 void corio__os_release(void *addr, size_t size) { munmap(addr, size); }
 
 /* A guard-page hit runs the SIGSEGV handler on an alternate stack, which says

@@ -518,6 +518,39 @@ Test(fd_windows, file_offsets_and_positioned_io) {
   run_program(1, file_main, NULL);
 }
 
+/* ---- buffers on a stack that commits on demand ---- */
+
+/* A 160 KiB buffer on a coroutine's stack, far below its committed top: the
+ * OS writes into it and reads from it (the FD touches it first, so the stack
+ * grows in user mode). */
+static void __attribute__((noinline)) big_stack_io(corio_fd_t *f, int *ok) {
+  volatile char buf[160 * 1024];
+  for (size_t i = 0; i < sizeof buf; i += 4096) buf[i] = (char)(i >> 12);
+  *ok = corio_fd_pwrite(f, (const char *)buf, sizeof buf, 0) == (ptrdiff_t)sizeof buf;
+  char back[160 * 1024];
+  *ok = *ok && corio_fd_pread(f, back, sizeof back, 0) == (ptrdiff_t)sizeof back;
+  for (size_t i = 0; *ok && i < sizeof back; i += 4096) *ok = back[i] == (char)(i >> 12);
+}
+
+static void big_stack_co(void *arg) {
+  corio_fd_t *f = open_fd(temp_file("stackbuf"), CORIO_FD_FILE);
+  big_stack_io(f, arg);
+  corio_fd_free(f);
+}
+
+static int big_stack_main(void *arg) {
+  (void)arg;
+  int ok = -1;
+  CHECK_EQ(corio_spawn_stack(big_stack_co, &ok, 512 * 1024), 0);
+  while (ok == -1) corio_sleep(MS);
+  CHECK_EQ(ok, 1);
+  return 0;
+}
+
+Test(fd_windows, io_buffers_deep_in_a_coroutine_stack) {
+  run_program(1, big_stack_main, NULL);
+}
+
 /* ---- file submissions through the syscall handoff (item 4) ---- */
 
 /* NTFS completes appends synchronously even on overlapped handles, so a

@@ -10,6 +10,7 @@
 #include "corio/runtime.h"
 #include "ctx.h"
 #include "os.h"
+#include "os_windows.h"
 #include "stack.h"
 
 #define STACK_SIZE ((size_t)64 * 1024)
@@ -266,7 +267,12 @@ static void teb_b(void *arg, void *pass) {
 static void check_teb(teb_stack_t t, const corio__stack_t *s, const char *who) {
   size_t page = corio__os_page_size();
   cr_assert_eq(t.base, (uintptr_t)s->hi, "%s: StackBase", who);
-  cr_assert_eq(t.limit, (uintptr_t)s->lo, "%s: StackLimit", who);
+  /* StackLimit: the committed bottom; only the top pages are committed, with
+   * a guard page below them (stacks commit on demand). */
+  cr_assert_eq(t.limit, (uintptr_t)s->hi - CORIO__OS_STACK_COMMIT_PAGES * page, "%s: StackLimit", who);
+  MEMORY_BASIC_INFORMATION gi;
+  cr_assert_neq(VirtualQuery((void *)(t.limit - page), &gi, sizeof gi), 0);
+  cr_assert(gi.State == MEM_COMMIT && (gi.Protect & PAGE_GUARD), "%s: the growth guard page", who);
   cr_assert_eq(t.except, UINTPTR_MAX, "%s: ExceptionList starts empty", who);
   /* DeallocationStack: below the guard page, inside the same reservation. */
   cr_assert_leq(t.dealloc, (uintptr_t)s->lo - page, "%s: DeallocationStack", who);
@@ -274,10 +280,11 @@ static void check_teb(teb_stack_t t, const corio__stack_t *s, const char *who) {
   MEMORY_BASIC_INFORMATION mi;
   cr_assert_neq(VirtualQuery((void *)t.dealloc, &mi, sizeof mi), 0);
   cr_assert_eq((uintptr_t)mi.AllocationBase, t.dealloc, "%s: DeallocationStack is the reservation", who);
-  /* The page right below the stack is its guard. */
+  /* Below the stack: reserved, never committed (the system raises the
+   * overflow before it gets there). */
   cr_assert_neq(VirtualQuery((char *)s->lo - page, &mi, sizeof mi), 0);
-  cr_assert(mi.State == MEM_COMMIT && (mi.Protect & PAGE_GUARD), "%s: guard page (state %lx protect %lx)",
-            who, (unsigned long)mi.State, (unsigned long)mi.Protect);
+  cr_assert(mi.State == MEM_RESERVE, "%s: below the stack (state %lx protect %lx)", who,
+            (unsigned long)mi.State, (unsigned long)mi.Protect);
 }
 
 Test(ctx_windows, teb_stack_fields_follow_the_stack) {
