@@ -1,7 +1,10 @@
-/* The FD on Windows: overlapped operations waited for on the runtime's
- * completion port, or on an event when the handle is not on that port (Go's
- * internal/poll fd_windows.go, with the IOCP disassociation of Go 1.25). The
- * paths, the per-FD io word and detaching are described in fd_windows.h. */
+/* The FD on Windows, its engine: overlapped operations waited for on the
+ * runtime's completion port, or on an event when the handle is not on that
+ * port (Go's internal/poll fd_windows.go), and the FD's life cycle. The
+ * paths and the per-FD io word are described in fd_windows.h; reads, writes
+ * and offsets are in fd_rw_windows.c, detaching from the port in
+ * fd_detach_windows.c. (The socket calls at the end move to sock_windows.c
+ * with the network layer.) */
 #include "fd_windows.h"
 
 #include <mswsock.h>
@@ -16,17 +19,7 @@
 #define ERROR_HANDLES_CLOSED 676L
 #endif
 #define FILE_MODE_INFORMATION_CLASS 16          /* FileModeInformation */
-#define FILE_REPLACE_COMPLETION_INFORMATION 61  /* FileReplaceCompletionInformation */
 #define MODE_SYNCHRONOUS_IO (0x10 | 0x20)       /* FILE_SYNCHRONOUS_IO_ALERT | _NONALERT */
-#define NT_STATUS_NOT_IMPLEMENTED ((NTSTATUS)0xC0000002L)
-#define NT_STATUS_INVALID_INFO_CLASS ((NTSTATUS)0xC0000003L)
-#define NT_STATUS_NOT_SUPPORTED ((NTSTATUS)0xC00000BBL)
-
-/* FILE_COMPLETION_INFORMATION: the port a handle reports to, and its key. */
-typedef struct completion_info {
-  HANDLE port;
-  void *key;
-} completion_info_t;
 
 static corio__fd_win_t *win(corio__fd_t *fd) { return (corio__fd_win_t *)fd->sys; }
 static bool is_socket(const corio__fd_t *fd) {
@@ -72,14 +65,6 @@ static int wsa_init(void) {
 /* ---- errors ---- */
 
 static int win32_err(DWORD code) { return corio_err_from_win32((uint32_t)code); }
-
-/* An NTSTATUS from the detach call: "this system cannot" is its own error. */
-static int nt_err(NTSTATUS st) {
-  if (st == NT_STATUS_NOT_IMPLEMENTED || st == NT_STATUS_INVALID_INFO_CLASS ||
-      st == NT_STATUS_NOT_SUPPORTED)
-    return CORIO_ENOTSUP;
-  return win32_err(RtlNtStatusToDosError(st));
-}
 
 /* ---- the two paths ---- */
 
@@ -277,8 +262,6 @@ static DWORD await_io(corio__fd_t *fd, corio__fd_op_t *op, int *wait_err) {
   return code;
 }
 
-static DWORD submit_read(corio__fd_t *fd, corio__fd_op_t *op, OVERLAPPED *ov);
-static DWORD submit_write(corio__fd_t *fd, corio__fd_op_t *op, OVERLAPPED *ov);
 
 /* Coroutine stacks commit on demand (runtime/sched/os_windows.c): a buffer on
  * the caller's stack may reach below the committed part. Touch it here, top
@@ -299,7 +282,8 @@ static void probe_stack_buffer(const void *buf, size_t len) {
 static int exec_io(corio__fd_t *fd, corio__fd_op_t *op, corio__fd_submit_fn submit) {
   op->qty = 0;
   op->flags = 0;
-  if (submit == submit_read || submit == submit_write) probe_stack_buffer(op->buf.buf, op->buf.len);
+  if (submit == corio__fd_win_submit_read || submit == corio__fd_win_submit_write)
+    probe_stack_buffer(op->buf.buf, op->buf.len);
   if (atomic_load_explicit(&fd->blocking, memory_order_relaxed))
     return result_error(fd, exec_blocking(fd, op, submit), 0);
   int err = op_begin(fd, op);
@@ -316,18 +300,22 @@ static int exec_io(corio__fd_t *fd, corio__fd_op_t *op, corio__fd_submit_fn subm
   return result_error(fd, code, wait_err);
 }
 
+int corio__fd_win_exec_io(corio__fd_t *fd, corio__fd_op_t *op, corio__fd_submit_fn submit) {
+  return exec_io(fd, op, submit);
+}
+
 /* ---- submit functions ---- */
 
 static DWORD last_error(BOOL ok) { return ok ? 0 : GetLastError(); }
 static DWORD wsa_error(int r) { return r == 0 ? 0 : (DWORD)WSAGetLastError(); }
 
-static DWORD submit_read(corio__fd_t *fd, corio__fd_op_t *op, OVERLAPPED *ov) {
+DWORD corio__fd_win_submit_read(corio__fd_t *fd, corio__fd_op_t *op, OVERLAPPED *ov) {
   if (is_socket(fd))
     return wsa_error(WSARecv((SOCKET)fd->handle, &op->buf, 1, &op->qty, &op->flags, ov, NULL));
   return last_error(ReadFile((HANDLE)fd->handle, op->buf.buf, op->buf.len, &op->qty, ov));
 }
 
-static DWORD submit_write(corio__fd_t *fd, corio__fd_op_t *op, OVERLAPPED *ov) {
+DWORD corio__fd_win_submit_write(corio__fd_t *fd, corio__fd_op_t *op, OVERLAPPED *ov) {
   if (is_socket(fd))
     return wsa_error(WSASend((SOCKET)fd->handle, &op->buf, 1, &op->qty, 0, ov, NULL));
   return last_error(WriteFile((HANDLE)fd->handle, op->buf.buf, op->buf.len, &op->qty, ov));
@@ -447,257 +435,9 @@ int corio__fd_sys_destroy(corio__fd_t *fd) {
   return err;
 }
 
-/* ---- detaching from the port ---- */
-
-static int detach(corio__fd_t *fd) {
-  corio__fd_win_t *w = win(fd);
-  if (atomic_load_explicit(&fd->blocking, memory_order_relaxed) || !fd->pd) return 0;
-  uint32_t s = 0;
-  if (!atomic_compare_exchange_strong_explicit(&w->io, &s, CORIO__FD_IO_DETACHING, memory_order_acq_rel,
-                                               memory_order_acquire))
-    return (s & CORIO__FD_IO_DETACHED) ? 0 : CORIO_EINPROGRESS;
-  completion_info_t info = {NULL, NULL};
-  IO_STATUS_BLOCK iosb;
-  NTSTATUS st = NtSetInformationFile((HANDLE)fd->handle, &iosb, &info, sizeof info,
-                                     (FILE_INFORMATION_CLASS)FILE_REPLACE_COMPLETION_INFORMATION);
-  if (st != 0) {
-    atomic_fetch_and_explicit(&w->io, ~CORIO__FD_IO_DETACHING, memory_order_release);
-    return nt_err(st);
-  }
-  /* No call started while DETACHING was set, so the count is still 0. */
-  atomic_store_explicit(&w->io, CORIO__FD_IO_DETACHED, memory_order_release);
-  atomic_store_explicit(&fd->disassociated, true, memory_order_release);
-  /* The poll descriptor stays until destroy: closing it here would race
-   * with set_deadline and close (Go leaves it too). */
-  return 0;
-}
-
-int corio__fd_disassociate_iocp(corio__fd_t *fd) {
-  int err = corio__fd_incref(fd);
-  if (err) return err;
-  err = detach(fd);
-  corio__fd_decref(fd);
-  return err;
-}
-
 bool corio__fd_win_skips_sync(corio__fd_t *fd) { return win(fd)->skip_sync_notif; }
 uint32_t corio__fd_win_io_word(corio__fd_t *fd) {
   return atomic_load_explicit(&win(fd)->io, memory_order_acquire);
-}
-
-/* ---- reads and writes ---- */
-
-static bool overlapped_file(corio__fd_t *fd) {
-  return fd->kind == CORIO__FD_FILE && !atomic_load_explicit(&fd->blocking, memory_order_relaxed);
-}
-
-static void set_offset(corio__fd_op_t *op, int64_t off) {
-  op->base.ov.Offset = (DWORD)(uint64_t)off;
-  op->base.ov.OffsetHigh = (DWORD)((uint64_t)off >> 32);
-}
-
-/* A read's count or error, with EOF where Go's os sees one. */
-static ptrdiff_t read_result(corio__fd_t *fd, corio__fd_op_t *op, int err, size_t len) {
-  if (err == win32_err(ERROR_HANDLE_EOF)) return CORIO_EEOF;
-  /* ReadFile documents ERROR_BROKEN_PIPE for a pipe whose writer left. */
-  if (err == win32_err(ERROR_BROKEN_PIPE) && fd->kind == CORIO__FD_PIPE) return CORIO_EEOF;
-  /* A message longer than the buffer: the part that fits is the answer. */
-  if (err == win32_err(ERROR_MORE_DATA) || err == win32_err(WSAEMSGSIZE))
-    return op->qty > 0 ? (ptrdiff_t)op->qty : err;
-  if (err) return err;
-  if (op->qty == 0 && len > 0 && fd->zero_read_is_eof) return CORIO_EEOF;
-  return (ptrdiff_t)op->qty;
-}
-
-/* The offset lock, for regular files only. It parks, so it fails off a
- * coroutine (CORIO_ENOTCORO); then nothing is held. */
-static int lock_offset(corio__fd_t *fd) {
-  return fd->kind == CORIO__FD_FILE ? corio_mutex_lock(&win(fd)->l) : 0;
-}
-static void unlock_offset(corio__fd_t *fd) {
-  if (fd->kind == CORIO__FD_FILE) corio_mutex_unlock(&win(fd)->l);
-}
-
-ptrdiff_t corio__fd_read(corio__fd_t *fd, void *buf, size_t len) {
-  int err = corio__fd_read_lock(fd);
-  if (err) return err;
-  ptrdiff_t n = 0;
-  if (len > 0 && (n = lock_offset(fd)) == 0) {
-    corio__fd_win_t *w = win(fd);
-    corio__fd_op_t *op = &w->rop;
-    op->buf.buf = buf;
-    op->buf.len = (ULONG)(len < CORIO__FD_MAX_RW ? len : CORIO__FD_MAX_RW);
-    op->positioned = false;
-    bool file = overlapped_file(fd);
-    if (file) set_offset(op, w->offset);
-    err = exec_io(fd, op, submit_read);
-    if (file) w->offset += op->qty;
-    n = read_result(fd, op, err, len);
-    unlock_offset(fd);
-  }
-  corio__fd_read_unlock(fd);
-  return n;
-}
-
-/* Append-only files: the end of file, where the OS just wrote. */
-static int64_t end_offset(corio__fd_t *fd, int64_t fallback) {
-  LARGE_INTEGER size;
-  return GetFileSizeEx((HANDLE)fd->handle, &size) ? size.QuadPart : fallback;
-}
-
-/* A write's error as poll.h and os.h promise it: a pipe whose reader has
- * gone is EPIPE (WriteFile says ERROR_NO_DATA while the pipe is being closed,
- * ERROR_BROKEN_PIPE once it is). Sockets report their own WSA errors. */
-static int write_error(corio__fd_t *fd, int err) {
-  if (!is_socket(fd) && (err == win32_err(ERROR_NO_DATA) || err == win32_err(ERROR_BROKEN_PIPE)))
-    return corio_err_from_errno(EPIPE);
-  return err;
-}
-
-/* Write [buf, buf + len) through the write operation, in chunks of at most
- * CORIO__FD_MAX_RW; len 0 makes one call of 0 bytes, as Go's Write does, so a
- * zero-length message on a message-mode pipe (an empty datagram) is sent.
- * off < 0: at the FD's offset (regular files) or wherever the handle writes;
- * otherwise at off. Count, short count or error (fd.h). */
-static ptrdiff_t write_all(corio__fd_t *fd, const char *buf, size_t len, int64_t off) {
-  corio__fd_win_t *w = win(fd);
-  corio__fd_op_t *op = &w->wop;
-  bool file = overlapped_file(fd);
-  op->positioned = off >= 0;
-  if (!buf) buf = ""; /* len is 0: the OS still wants a buffer */
-  size_t done = 0;
-  int err = 0;
-  do {
-    size_t chunk = len - done < CORIO__FD_MAX_RW ? len - done : CORIO__FD_MAX_RW;
-    op->buf.buf = (char *)buf + done;
-    op->buf.len = (ULONG)chunk;
-    if (off >= 0) set_offset(op, off + (int64_t)done);
-    else if (file && w->append) set_offset(op, -1); /* 0xFFFFFFFF:0xFFFFFFFF, the end */
-    else if (file) set_offset(op, w->offset);
-    err = write_error(fd, exec_io(fd, op, submit_write));
-    done += op->qty;
-    if (off < 0 && file) w->offset = w->append ? end_offset(fd, w->offset) : w->offset + op->qty;
-    if (err) break;
-    if (op->qty == 0 && chunk > 0) {
-      err = CORIO_ESHORTWRITE;
-      break;
-    }
-  } while (done < len);
-  return done > 0 ? (ptrdiff_t)done : err;
-}
-
-ptrdiff_t corio__fd_write(corio__fd_t *fd, const void *buf, size_t len) {
-  int err = corio__fd_write_lock(fd);
-  if (err) return err;
-  ptrdiff_t n = lock_offset(fd);
-  if (n == 0) {
-    n = write_all(fd, buf, len, -1);
-    unlock_offset(fd);
-  }
-  corio__fd_write_unlock(fd);
-  return n;
-}
-
-/* Positioned calls: regular files only, under a reference and the offset
- * lock (which also keeps the read and write operations to one user). A
- * handle in blocking mode moves its file pointer even for a positioned
- * call, so it is put back afterwards, as Go does. */
-static int positioned_begin(corio__fd_t *fd, int64_t off, LARGE_INTEGER *saved) {
-  if (off < 0) return CORIO_EINVAL;
-  if (fd->kind != CORIO__FD_FILE) return corio_err_from_errno(ESPIPE);
-  int err = corio__fd_incref(fd);
-  if (err) return err;
-  err = lock_offset(fd);
-  if (err) {
-    corio__fd_decref(fd);
-    return err;
-  }
-  saved->QuadPart = -1;
-  if (atomic_load_explicit(&fd->blocking, memory_order_relaxed)) {
-    LARGE_INTEGER zero = {.QuadPart = 0};
-    if (!SetFilePointerEx((HANDLE)fd->handle, zero, saved, FILE_CURRENT)) {
-      err = win32_err(GetLastError());
-      unlock_offset(fd);
-      corio__fd_decref(fd);
-    }
-  }
-  return err;
-}
-
-static void positioned_end(corio__fd_t *fd, const LARGE_INTEGER *saved) {
-  if (saved->QuadPart >= 0) SetFilePointerEx((HANDLE)fd->handle, *saved, NULL, FILE_BEGIN);
-  unlock_offset(fd);
-  corio__fd_decref(fd);
-}
-
-ptrdiff_t corio__fd_pread(corio__fd_t *fd, void *buf, size_t len, int64_t off) {
-  LARGE_INTEGER saved;
-  int err = positioned_begin(fd, off, &saved);
-  if (err) return err;
-  ptrdiff_t n = 0;
-  if (len > 0) {
-    corio__fd_op_t *op = &win(fd)->rop;
-    op->buf.buf = buf;
-    op->buf.len = (ULONG)(len < CORIO__FD_MAX_RW ? len : CORIO__FD_MAX_RW);
-    op->positioned = true;
-    set_offset(op, off);
-    n = read_result(fd, op, exec_io(fd, op, submit_read), len);
-  }
-  positioned_end(fd, &saved);
-  return n;
-}
-
-ptrdiff_t corio__fd_pwrite(corio__fd_t *fd, const void *buf, size_t len, int64_t off) {
-  LARGE_INTEGER saved;
-  int err = positioned_begin(fd, off, &saved);
-  if (err) return err;
-  ptrdiff_t n = len > 0 ? write_all(fd, buf, len, off) : 0;
-  positioned_end(fd, &saved);
-  return n;
-}
-
-/* The new offset of an overlapped handle, which has no file pointer of its
- * own: Go's rule, SEEK_CUR from our offset, SEEK_END from the size. */
-static int64_t overlapped_seek(corio__fd_t *fd, int64_t off, int whence) {
-  int64_t base = 0;
-  if (whence == 1) base = win(fd)->offset;
-  if (whence == 2) {
-    LARGE_INTEGER size;
-    if (!GetFileSizeEx((HANDLE)fd->handle, &size)) return win32_err(GetLastError());
-    base = size.QuadPart;
-  }
-  if ((off > 0 && base > INT64_MAX - off) || base + off < 0) return CORIO_EINVAL;
-  /* Keep the handle's own pointer in step for whoever inherits it. */
-  LARGE_INTEGER to = {.QuadPart = base + off};
-  if (!SetFilePointerEx((HANDLE)fd->handle, to, NULL, FILE_BEGIN)) return win32_err(GetLastError());
-  return base + off;
-}
-
-int64_t corio__fd_seek(corio__fd_t *fd, int64_t off, int whence) {
-  if (whence < 0 || whence > 2) return CORIO_EINVAL;
-  if (fd->kind != CORIO__FD_FILE) return corio_err_from_errno(ESPIPE);
-  int err = corio__fd_incref(fd);
-  if (err) return err;
-  err = lock_offset(fd);
-  if (err) {
-    corio__fd_decref(fd);
-    return err;
-  }
-  corio__fd_win_t *w = win(fd);
-  int64_t res;
-  if (atomic_load_explicit(&fd->blocking, memory_order_relaxed)) {
-    LARGE_INTEGER to = {.QuadPart = off}, now;
-    static const DWORD method[3] = {FILE_BEGIN, FILE_CURRENT, FILE_END};
-    if (SetFilePointerEx((HANDLE)fd->handle, to, &now, method[whence])) res = now.QuadPart;
-    else if (GetLastError() == ERROR_NEGATIVE_SEEK) res = CORIO_EINVAL;
-    else res = win32_err(GetLastError());
-  } else {
-    res = overlapped_seek(fd, off, whence);
-  }
-  if (res >= 0) w->offset = res;
-  unlock_offset(fd);
-  corio__fd_decref(fd);
-  return res;
 }
 
 /* ---- sockets ---- */

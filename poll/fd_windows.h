@@ -1,6 +1,7 @@
-/* poll/fd_windows.h: the Windows half of the FD (poll/fd_windows.c): the
- * per-direction operations, the port / event paths, detaching a handle from
- * the runtime's completion port, and the socket calls only Windows has.
+/* poll/fd_windows.h: the Windows half of the FD: the per-direction
+ * operations and the port / event paths (fd_windows.c), reads, writes and
+ * offsets (fd_rw_windows.c), detaching a handle from the runtime's completion
+ * port (fd_detach_windows.c), and the socket calls only Windows has.
  *
  * Operations. An FD has one read and one write operation, each an OVERLAPPED
  * (first member, so the port's packet leads back to it) with its buffer and
@@ -96,6 +97,20 @@ typedef struct corio__fd_win {
   corio_mutex_t l;
   int64_t offset;       /* guarded by l; written into the OVERLAPPED per call */
 } corio__fd_win_t;
+
+/* ---- the operation engine (fd_windows.c), for the FD's other files ----
+ *
+ * Run one call on op through the FD's path (prepare, submit, wait, cancel
+ * on a deadline or close, collect). 0 or an error (the closing error,
+ * CORIO_ETIMEOUT, the call's own); op->qty holds the count, which may be
+ * non-zero with ERROR_MORE_DATA. The caller holds the lock of op's direction
+ * (and, for regular files, the offset lock). */
+int corio__fd_win_exec_io(corio__fd_t *fd, corio__fd_op_t *op, corio__fd_submit_fn submit);
+/* The submit functions for op->buf: ReadFile / WriteFile, WSARecv / WSASend. */
+DWORD corio__fd_win_submit_read(corio__fd_t *fd, corio__fd_op_t *op, OVERLAPPED *ov);
+DWORD corio__fd_win_submit_write(corio__fd_t *fd, corio__fd_op_t *op, OVERLAPPED *ov);
+
+/* ---- detaching (fd_detach_windows.c) ---- */
 
 /* Detach the handle from the runtime's completion port (Go's
  * DisassociateIOCP), holding a reference meanwhile, so that its owner can
