@@ -151,8 +151,14 @@ CORIO_API int corio_file_control(corio_file_t *f, int (*fn)(corio_handle_t handl
  * through the File block their thread, with its P handed on).
  * Windows: the handle is detached from the runtime's completion port so the
  * caller can attach it to a port of its own; the File's own I/O then waits on
- * events. The handle keeps FILE_SKIP_COMPLETION_PORT_ON_SUCCESS, so the new
- * owner's port gets no packet for a call that completes at once (as with Go).
+ * events. The handle keeps the completion modes corio set when it took the
+ * handle, which the OS offers no way to clear: FILE_SKIP_COMPLETION_PORT_ON_-
+ * SUCCESS (the new owner's port gets no packet for a call that completes at
+ * once, as with Go: treat a synchronous success as done) and FILE_SKIP_SET_-
+ * EVENT_ON_HANDLE (the handle itself is not signalled when I/O completes: a
+ * new owner that waits on the handle rather than on an event or a port, e.g.
+ * GetOverlappedResult with bWait and no hEvent, can hang; give each call an
+ * event). Under Wine the handle cannot be detached at all (see _ex).
  * Returns CORIO_INVALID_HANDLE when f is NULL or closed. Like Go's File.Fd it
  * drops the detaching error (see corio_file_fd_ex). */
 CORIO_API corio_handle_t corio_file_fd(corio_file_t *f);

@@ -95,10 +95,14 @@ void corio__ctx_make(corio__ctx_t *ctx, void *lo, void *hi, corio__ctx_entry_t e
 
 /* The exception handler of corio__ctx_start's frame: an exception that no
  * frame of the coroutine handled. Like RtlUserThreadStart's filter, ask
- * UnhandledExceptionFilter (which runs the top-level filter the embedder or a
- * debugger installed) and end the process with the exception code unless it
- * says to continue. Searching further is not an option: there is no frame
- * above this one. */
+ * UnhandledExceptionFilter (which runs the top-level filter the embedder
+ * installed, or Windows Error Reporting) and end the process with the
+ * exception code unless it says to continue. With a debugger attached the
+ * filter answers "search on" so that the debugger gets its second chance:
+ * then the search goes on past this frame, the last one (the zero return
+ * address above it ends the walk), the dispatch finds no handler and the
+ * system reports the exception to the debugger a second time, as it does for
+ * a thread's. */
 EXCEPTION_DISPOSITION corio__ctx_unhandled(EXCEPTION_RECORD *rec, void *frame, CONTEXT *ctx,
                                           void *dispatch) {
   (void)frame;
@@ -106,8 +110,11 @@ EXCEPTION_DISPOSITION corio__ctx_unhandled(EXCEPTION_RECORD *rec, void *frame, C
   if (rec->ExceptionFlags & (EXCEPTION_UNWINDING | EXCEPTION_EXIT_UNWIND))
     return ExceptionContinueSearch;
   EXCEPTION_POINTERS ptrs = {rec, ctx};
-  if (UnhandledExceptionFilter(&ptrs) == EXCEPTION_CONTINUE_EXECUTION)
+  LONG r = UnhandledExceptionFilter(&ptrs);
+  if (r == EXCEPTION_CONTINUE_EXECUTION)
     return ExceptionContinueExecution;
+  if (r == EXCEPTION_CONTINUE_SEARCH && IsDebuggerPresent())
+    return ExceptionContinueSearch; /* the debugger's second chance */
   TerminateProcess(GetCurrentProcess(), rec->ExceptionCode);
   return ExceptionContinueSearch; /* not reached */
 }
