@@ -4,6 +4,7 @@
  * the offset lock, fd_windows.h) and writes it into each OVERLAPPED, as Go's
  * fd.l and fd.offset do. */
 #include "fd_windows.h"
+#include "console_windows.h"
 
 #include <errno.h>
 
@@ -50,7 +51,9 @@ ptrdiff_t corio__fd_read(corio__fd_t *fd, void *buf, size_t len) {
   int err = corio__fd_read_lock(fd);
   if (err) return err;
   ptrdiff_t n = 0;
-  if (len > 0 && (n = lock_offset(fd)) == 0) {
+  if (len > 0 && win(fd)->con) {
+    n = corio__con_read(fd, win(fd)->con, buf, len); /* a console: UTF-16 inside */
+  } else if (len > 0 && (n = lock_offset(fd)) == 0) {
     corio__fd_win_t *w = win(fd);
     corio__fd_op_t *op = &w->rop;
     op->buf.buf = buf;
@@ -117,8 +120,10 @@ static ptrdiff_t write_all(corio__fd_t *fd, const char *buf, size_t len, int64_t
 ptrdiff_t corio__fd_write(corio__fd_t *fd, const void *buf, size_t len) {
   int err = corio__fd_write_lock(fd);
   if (err) return err;
-  ptrdiff_t n = lock_offset(fd);
-  if (n == 0) {
+  ptrdiff_t n;
+  if (win(fd)->con) {
+    n = corio__con_write(fd, win(fd)->con, buf, len); /* a console: UTF-16 inside */
+  } else if ((n = lock_offset(fd)) == 0) {
     n = write_all(fd, buf, len, -1);
     unlock_offset(fd);
   }

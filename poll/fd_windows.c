@@ -6,6 +6,7 @@
  * fd_detach_windows.c. (The socket calls at the end move to sock_windows.c
  * with the network layer.) */
 #include "fd_windows.h"
+#include "console_windows.h"
 
 #include <mswsock.h>
 #include <winternl.h>
@@ -392,10 +393,20 @@ int corio__fd_init(corio__fd_t *fd, uintptr_t handle, int kind, bool is_file, bo
   atomic_init(&w->io, 0);
   w->l = (corio_mutex_t)CORIO_MUTEX_INIT;
   if (kind == CORIO__FD_FILE) w->append = handle_appends((HANDLE)handle);
+  DWORD con_mode;
+  if (kind == CORIO__FD_CONSOLE && GetConsoleMode((HANDLE)handle, &con_mode)) {
+    w->con = corio__calloc(1, sizeof *w->con);
+    if (!w->con) {
+      fd->sys = NULL;
+      corio__free(w);
+      return CORIO_ENOMEM;
+    }
+  }
 
   int err = pollable ? attach(fd) : 0;
   if (err) {
     fd->sys = NULL;
+    corio__free(w->con);
     corio__free(w);
     return err;
   }
@@ -431,6 +442,7 @@ int corio__fd_sys_destroy(corio__fd_t *fd) {
   }
   fd->handle = (uintptr_t)INVALID_HANDLE_VALUE;
   fd->sys = NULL;
+  corio__free(w->con);
   corio__free(w);
   return err;
 }

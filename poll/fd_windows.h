@@ -91,6 +91,8 @@ typedef struct corio__fd_win {
   _Atomic uint32_t io;  /* DETACHED, DETACHING and the port-path count */
   bool skip_sync_notif; /* FILE_SKIP_COMPLETION_PORT_ON_SUCCESS is on */
   bool append;          /* regular file opened for appending only */
+  struct corio__con *con; /* a real console: UTF-8 through ReadConsoleW /
+                           * WriteConsoleW (console_windows.h); else NULL */
   /* Regular files: serialises every use of the operations and of offset
    * (reads, writes, positioned calls, seek), as Go's fd.l does, since an
    * overlapped handle has no file pointer of its own. */
