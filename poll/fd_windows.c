@@ -358,10 +358,19 @@ static int attach(corio__fd_t *fd) {
   int err = corio__fd_poll_init(fd);
   if (err == win32_err(ERROR_INVALID_PARAMETER)) return 0;
   if (err) return err;
+  /* Not FILE_SKIP_SET_EVENT_ON_HANDLE here: it cannot be cleared, and a
+   * later owner of a handle corio did not open may wait on the handle
+   * itself; corio__fd_win_own_handle adds it for handles corio opened. */
   if (!is_socket(fd) || wsa_skip_ok)
-    win(fd)->skip_sync_notif = SetFileCompletionNotificationModes(
-        (HANDLE)fd->handle, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS | FILE_SKIP_SET_EVENT_ON_HANDLE);
+    win(fd)->skip_sync_notif =
+        SetFileCompletionNotificationModes((HANDLE)fd->handle, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS);
   return 0;
+}
+
+void corio__fd_win_own_handle(corio__fd_t *fd) {
+  if (win(fd)->skip_sync_notif)
+    SetFileCompletionNotificationModes(
+        (HANDLE)fd->handle, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS | FILE_SKIP_SET_EVENT_ON_HANDLE);
 }
 
 int corio__fd_init(corio__fd_t *fd, uintptr_t handle, int kind, bool is_file, bool pollable) {

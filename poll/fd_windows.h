@@ -36,7 +36,8 @@
  * handle keeps working through the port. A detached handle keeps the
  * completion modes set at init (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS): the
  * OS offers no way to clear them, so its new owner gets no packet for calls
- * that complete at once.
+ * that complete at once (and, for a handle corio opened, no signal on the
+ * handle itself: corio__fd_win_own_handle).
  */
 #ifndef CORIO_POLL_FD_WINDOWS_H
 #define CORIO_POLL_FD_WINDOWS_H
@@ -111,6 +112,13 @@ int corio__fd_win_exec_io(corio__fd_t *fd, corio__fd_op_t *op, corio__fd_submit_
 /* The submit functions for op->buf: ReadFile / WriteFile, WSARecv / WSASend. */
 DWORD corio__fd_win_submit_read(corio__fd_t *fd, corio__fd_op_t *op, OVERLAPPED *ov);
 DWORD corio__fd_win_submit_write(corio__fd_t *fd, corio__fd_op_t *op, OVERLAPPED *ov);
+
+/* The handle was opened by corio (os/: corio_file_open, corio_file_pipe), so
+ * nobody else will wait on the handle itself: also skip signalling it when
+ * I/O completes (FILE_SKIP_SET_EVENT_ON_HANDLE, a small saving per call).
+ * Handles given to corio keep being signalled, for whoever owns them after
+ * corio_file_fd. Nothing to do off the port. */
+void corio__fd_win_own_handle(corio__fd_t *fd);
 
 /* ---- detaching (fd_detach_windows.c) ---- */
 

@@ -154,11 +154,13 @@ CORIO_API int corio_file_control(corio_file_t *f, int (*fn)(corio_handle_t handl
  * events. The handle keeps the completion modes corio set when it took the
  * handle, which the OS offers no way to clear: FILE_SKIP_COMPLETION_PORT_ON_-
  * SUCCESS (the new owner's port gets no packet for a call that completes at
- * once, as with Go: treat a synchronous success as done) and FILE_SKIP_SET_-
- * EVENT_ON_HANDLE (the handle itself is not signalled when I/O completes: a
- * new owner that waits on the handle rather than on an event or a port, e.g.
- * GetOverlappedResult with bWait and no hEvent, can hang; give each call an
- * event). Under Wine the handle cannot be detached at all (see _ex).
+ * once, as with Go: treat a synchronous success as done) and, for a handle
+ * corio opened (corio_file_open, corio_file_pipe), FILE_SKIP_SET_EVENT_ON_-
+ * HANDLE (the handle itself is not signalled when I/O completes: a new owner
+ * that waits on the handle rather than on an event or a port, e.g.
+ * GetOverlappedResult with bWait and no hEvent, would hang; give each call an
+ * event). A handle given to corio_file_new keeps being signalled. Under Wine
+ * the handle cannot be detached at all (see _ex).
  * Returns CORIO_INVALID_HANDLE when f is NULL or closed. Like Go's File.Fd it
  * drops the detaching error (see corio_file_fd_ex). */
 CORIO_API corio_handle_t corio_file_fd(corio_file_t *f);

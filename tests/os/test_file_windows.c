@@ -741,3 +741,33 @@ static int leak_main(void *arg) {
 Test(file_windows, ten_thousand_open_close_cycles_leak_no_handles) {
   run_program(1, leak_main, NULL);
 }
+
+/* ---- completion modes (issue 13, item 9) ---- */
+
+/* A pipe corio made itself skips both the port on synchronous success and
+ * the signal on the handle (nobody else waits on it); the handle is read
+ * back with NtQueryInformationFile class 41 (FileIoCompletionNotification-
+ * Information). */
+static int own_modes_main(void *arg) {
+  (void)arg;
+  corio_file_t *r, *w;
+  CHECK_EQ(corio_file_pipe(&r, &w), 0);
+  corio_handle_t h;
+  IO_STATUS_BLOCK iosb;
+  ULONG flags = 0;
+  int err = corio_file_fd_ex(r, &h); /* ENOTSUP under Wine: the handle stays ours */
+  CHECK(err == 0 || err == CORIO_ENOTSUP);
+  if (NtQueryInformationFile((HANDLE)h, &iosb, &flags, sizeof flags, (FILE_INFORMATION_CLASS)41) == 0) {
+    CHECK_EQ(flags, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS | FILE_SKIP_SET_EVENT_ON_HANDLE);
+  } else {
+    printf("file_windows: this system cannot report completion modes (class 41)\n");
+    fflush(stdout);
+  }
+  corio_file_free(r);
+  corio_file_free(w);
+  return 0;
+}
+
+Test(file_windows, pipes_corio_opened_skip_both_port_and_handle_signal) {
+  run_program(1, own_modes_main, NULL);
+}

@@ -845,3 +845,39 @@ static int leak_main(void *arg) {
 Test(fd_windows, ten_thousand_cycles_leak_no_handles) {
   run_program(1, leak_main, NULL);
 }
+
+/* ---- completion modes on handles corio did not open (item 9) ---- */
+
+/* FILE_IO_COMPLETION_NOTIFICATION_INFORMATION, NtQueryInformationFile class 41. */
+static bool completion_modes(HANDLE h, ULONG *flags) {
+  IO_STATUS_BLOCK iosb;
+  return NtQueryInformationFile(h, &iosb, flags, sizeof *flags, (FILE_INFORMATION_CLASS)41) == 0;
+}
+
+/* A handle given to corio_fd_open skips the port on synchronous success but
+ * is still signalled on completion (FILE_SKIP_SET_EVENT_ON_HANDLE could never
+ * be cleared for its owner); a pipe corio opened itself has both. */
+static int modes_main(void *arg) {
+  (void)arg;
+  corio_fd_t *r, *w;
+  fd_pipe(&r, &w, 4096);
+  ULONG flags = 0;
+  if (!completion_modes((HANDLE)r->handle, &flags)) {
+    printf("fd_windows: this system cannot report completion modes (class 41): only the "
+           "skip-on-success flag is checked, through the FD\n");
+    fflush(stdout);
+    CHECK(corio__fd_win_skips_sync(r));
+  } else {
+    printf("fd_windows: a handle given to corio has completion modes 0x%lx\n", flags);
+    fflush(stdout);
+    CHECK(flags & FILE_SKIP_COMPLETION_PORT_ON_SUCCESS);
+    CHECK(!(flags & FILE_SKIP_SET_EVENT_ON_HANDLE));
+  }
+  corio_fd_free(r);
+  corio_fd_free(w);
+  return 0;
+}
+
+Test(fd_windows, handles_given_to_corio_keep_their_completion_event) {
+  run_program(1, modes_main, NULL);
+}
