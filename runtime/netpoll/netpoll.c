@@ -2,7 +2,13 @@
  * is the model; the contract is in netpoll.h). A descriptor parks at most one
  * reader and one writer, wakes them on OS readiness or completion, on a
  * deadline, or on close, and never hands a stale wake-up to a later user of
- * the same memory. */
+ * the same memory.
+ *
+ * Why one file of about 600 lines: the waiter-slot state machine, the info
+ * word and the hang-up hint are argued together (each memory-order argument
+ * below names operations in block(), unblock_slot(), corio__pd_reset and the
+ * delivery), and every function that changes a slot is here, beside them.
+ * Split, the arguments would point into other files. */
 #include <stdalign.h>
 #include <string.h>
 

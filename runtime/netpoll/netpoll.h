@@ -132,7 +132,7 @@ uint32_t corio__netpoll_backend_caps(void);
  * A tagged reference packs a descriptor's address and a tag of up to
  * CORIO__PD_TAG_BITS bits into the 64 bits the OS carries for us (epoll_data,
  * an IOCP completion key). Descriptors are 64-byte aligned and user-space
- * addresses fit in 48 bits on the supported systems (x86-64, aarch64), so the
+ * addresses fit in 48 bits on x86-64 (and on aarch64, should a port come), so the
  * address needs 42 bits; packing a descriptor that does not fit is fatal.
  * A NULL pd packs to its tag alone, so backends can use small tags for their
  * own sources (the eventfd, a break packet). */
