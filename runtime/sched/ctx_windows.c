@@ -72,24 +72,26 @@ void corio__ctx_make(corio__ctx_t *ctx, void *lo, void *hi, corio__ctx_entry_t e
   /* The return slot sits at top-24, so rsp is 16-byte aligned after the ret
    * into corio__ctx_start, as its unwind data assumes; the slot above holds
    * the zero "return address" that ends a stack walk. */
-  uint64_t *sp = (uint64_t *)(top - 288);
+  uint64_t *sp = (uint64_t *)(top - 304);
   for (int i = 0; i < 20; i++) sp[i] = 0;              /* xmm6 .. xmm15 */
   sp[20] = 0x1F80 | ((uint64_t)0x027F << 32);          /* default MXCSR, x87 cw */
   sp[21] = (uint64_t)top;                              /* StackBase */
   sp[22] = (uint64_t)corio__os_stack_limit((uintptr_t)lo, (uintptr_t)hi); /* StackLimit */
   sp[23] = (uint64_t)dealloc;                          /* DeallocationStack */
   sp[24] = UINT64_MAX;                                 /* ExceptionList: empty (-1) */
-  sp[25] = 0;                                          /* r15 */
-  sp[26] = 0;                                          /* r14 */
-  sp[27] = (uint64_t)(uintptr_t)arg;                   /* r13 */
-  sp[28] = (uint64_t)(uintptr_t)entry;                 /* r12 */
-  sp[29] = 0;                                          /* rsi */
-  sp[30] = 0;                                          /* rdi */
-  sp[31] = 0;                                          /* rbx */
-  sp[32] = 0;                                          /* rbp */
-  sp[33] = (uint64_t)(uintptr_t)corio__ctx_start;      /* return address */
-  sp[34] = 0;                                          /* corio__ctx_start's "return address" */
-  sp[35] = CACHE_TAG | ((uintptr_t)lo - dealloc);      /* see deallocation_stack */
+  sp[25] = 0;                                          /* GuaranteedStackBytes: none */
+  sp[26] = 0;                                          /* unused */
+  sp[27] = 0;                                          /* r15 */
+  sp[28] = 0;                                          /* r14 */
+  sp[29] = (uint64_t)(uintptr_t)arg;                   /* r13 */
+  sp[30] = (uint64_t)(uintptr_t)entry;                 /* r12 */
+  sp[31] = 0;                                          /* rsi */
+  sp[32] = 0;                                          /* rdi */
+  sp[33] = 0;                                          /* rbx */
+  sp[34] = 0;                                          /* rbp */
+  sp[35] = (uint64_t)(uintptr_t)corio__ctx_start;      /* return address */
+  sp[36] = 0;                                          /* corio__ctx_start's "return address" */
+  sp[37] = CACHE_TAG | ((uintptr_t)lo - dealloc);      /* see deallocation_stack */
   ctx->sp = sp;
 }
 
