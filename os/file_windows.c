@@ -172,7 +172,9 @@ int corio__file_sys_init(corio_file_t *f, uintptr_t handle, int how) {
   if (err) return err;
   /* The FD finds out itself whether the handle is overlapped, and whether
    * the runtime's port takes it (a handle on a foreign port waits on events). */
-  return corio__fd_init(&f->pfd, handle, kind, true, kind != CORIO__FD_CONSOLE);
+  err = corio__fd_init(&f->pfd, handle, kind, true, kind != CORIO__FD_CONSOLE);
+  if (err == 0 && how != CORIO__FILE_NEW) corio__fd_win_own_handle(&f->pfd);
+  return err;
 }
 
 /* Go's File.Fd detaches the handle so its caller can attach it to a port of

@@ -123,7 +123,8 @@ typedef struct corio__fd_wres {
  * err: 0 when all went out, else what stopped it (closing, CORIO_ETIMEOUT,
  * CORIO_ETOOMANY, CORIO_ESHORTWRITE when the OS took 0 bytes, an OS error);
  * done: the count written either way (0 for len 0, and when the lock was
- * refused). */
+ * refused). len 0 makes one write of 0 bytes (an empty datagram or message
+ * is sent): done 0, err 0 or its error. */
 corio__fd_wres_t corio__fd_write_res(corio__fd_t *fd, const void *buf, size_t len);
 /* The two forms of the public API. write_ex: the error, with the count in
  * *written. write: len; a count short of len when an error stopped it after

@@ -286,26 +286,30 @@ static corio__fd_wres_t write_all(corio__fd_t *fd, io_call_t call, const void *b
                                   int64_t off, bool may_wait) {
   size_t done = 0;
   ptrdiff_t err = 0;
-  while (done < len) {
+  /* len 0 makes one call of 0 bytes, as Go's Write does: an empty datagram
+   * is sent, a zero-length write to a pipe reports the pipe's errors. */
+  do {
     size_t chunk = len - done < CORIO__FD_MAX_RW ? len - done : CORIO__FD_MAX_RW;
     io_args_t a = {.buf = (char *)buf + done, .len = chunk, .off = off + (int64_t)done};
     ssize_t r = io_once(fd, call, &a, 'w', may_wait);
-    if (r <= 0) {
-      err = r < 0 ? (ptrdiff_t)r : CORIO_ESHORTWRITE;
+    if (r < 0) {
+      err = (ptrdiff_t)r;
+      break;
+    }
+    if (r == 0 && chunk > 0) {
+      err = CORIO_ESHORTWRITE;
       break;
     }
     done += (size_t)r;
-  }
+  } while (done < len);
   return (corio__fd_wres_t){done, err};
 }
 
 CORIO__HOT corio__fd_wres_t corio__fd_write_res(corio__fd_t *fd, const void *buf, size_t len) {
   corio__fd_wres_t r = {0, corio__fd_write_lock(fd)};
   if (r.err) return r;
-  if (len > 0) {
-    r.err = corio__fd_poll_prepare(fd, 'w');
-    if (r.err == 0) r = write_all(fd, call_write, buf, len, 0, true);
-  }
+  r.err = corio__fd_poll_prepare(fd, 'w');
+  if (r.err == 0) r = write_all(fd, call_write, buf, len, 0, true);
   corio__fd_write_unlock(fd);
   return r;
 }

@@ -101,7 +101,9 @@ CORIO_API ptrdiff_t corio_file_read(corio_file_t *f, void *buf, size_t len);
  * such as a passed deadline or close is returned by the next call); or, when
  * nothing was written, an error: CORIO_ECLOSING, CORIO_ETIMEOUT (write
  * deadline), CORIO_ETOOMANY, CORIO_EINVAL (buf NULL with len > 0), OS errors
- * (EPIPE: no reader left; EBADF: not open for writing ...). 0 when len is 0. */
+ * (EPIPE: no reader left; EBADF: not open for writing ...). len 0: one write
+ * of 0 bytes is still made, as in Go (a message-mode pipe on Windows receives
+ * a zero-length message); 0 on success. */
 CORIO_API ptrdiff_t corio_file_write(corio_file_t *f, const void *buf, size_t len);
 
 /* corio_file_write reporting both results (Go's File.Write): returns 0 when
@@ -155,7 +157,13 @@ CORIO_API int corio_file_set_write_deadline(corio_file_t *f, int64_t deadline);
 
 /* Run fn(handle, arg) while the File holds a reference, so the handle stays
  * open during fn (Go's SyscallConn().Control). Returns fn's result. Errors
- * (fn not called): CORIO_ECLOSING, CORIO_ETOOMANY, CORIO_EINVAL (fn NULL). */
+ * (fn not called): CORIO_ECLOSING, CORIO_ETOOMANY, CORIO_EINVAL (fn NULL).
+ * Windows: a handle on the runtime's completion port stays there during fn,
+ * so an overlapped call fn makes itself must keep its packet off that port:
+ * set the low bit of OVERLAPPED.hEvent (an event of fn's own, the OS signals
+ * it and queues no packet) and wait on the event. A packet that does reach
+ * the runtime's port for an OVERLAPPED that is not corio's is dropped: its
+ * call then never reports completion to fn. */
 CORIO_API int corio_file_control(corio_file_t *f, int (*fn)(corio_handle_t handle, void *arg), void *arg);
 
 /* Hand the raw handle to the caller, who may use it directly; the File still
@@ -164,8 +172,16 @@ CORIO_API int corio_file_control(corio_file_t *f, int (*fn)(corio_handle_t handl
  * through the File block their thread, with its P handed on).
  * Windows: the handle is detached from the runtime's completion port so the
  * caller can attach it to a port of its own; the File's own I/O then waits on
- * events. The handle keeps FILE_SKIP_COMPLETION_PORT_ON_SUCCESS, so the new
- * owner's port gets no packet for a call that completes at once (as with Go).
+ * events. The handle keeps the completion modes corio set when it took the
+ * handle, which the OS offers no way to clear: FILE_SKIP_COMPLETION_PORT_ON_-
+ * SUCCESS (the new owner's port gets no packet for a call that completes at
+ * once, as with Go: treat a synchronous success as done) and, for a handle
+ * corio opened (corio_file_open, corio_file_pipe), FILE_SKIP_SET_EVENT_ON_-
+ * HANDLE (the handle itself is not signalled when I/O completes: a new owner
+ * that waits on the handle rather than on an event or a port, e.g.
+ * GetOverlappedResult with bWait and no hEvent, would hang; give each call an
+ * event). A handle given to corio_file_new keeps being signalled. Under Wine
+ * the handle cannot be detached at all (see _ex).
  * Returns CORIO_INVALID_HANDLE when f is NULL or closed. Like Go's File.Fd it
  * drops the detaching error (see corio_file_fd_ex). */
 CORIO_API corio_handle_t corio_file_fd(corio_file_t *f);

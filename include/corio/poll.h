@@ -83,7 +83,10 @@ CORIO_API ptrdiff_t corio_fd_read(corio_fd_t *fd, void *buf, size_t len);
  * persistent error, such as a passed deadline or close, is returned by the
  * next call); or a negative error when nothing was written: the closing error,
  * CORIO_ETIMEOUT, CORIO_ETOOMANY, CORIO_EINVAL (buf NULL with len > 0), OS
- * errors (EPIPE when the reader is gone). 0 when len is 0. */
+ * errors (EPIPE when the reader is gone). len 0: one write of 0 bytes is
+ * still made, as in Go, so an empty datagram or a zero-length message on a
+ * message-mode pipe is sent (and the handle's errors are reported); 0 on
+ * success. */
 CORIO_API ptrdiff_t corio_fd_write(corio_fd_t *fd, const void *buf, size_t len);
 
 /* corio_fd_write reporting both results, as Go's Write does: returns 0 when
@@ -113,7 +116,13 @@ CORIO_API bool corio_fd_pollable(corio_fd_t *fd);
 
 /* Run fn(handle, arg) while holding a reference, so the handle cannot be
  * closed under fn. Returns fn's result. Errors (fn not called): the closing
- * error, CORIO_ETOOMANY, CORIO_EINVAL (fn NULL). */
+ * error, CORIO_ETOOMANY, CORIO_EINVAL (fn NULL).
+ * Windows: a handle on the runtime's completion port stays there during fn,
+ * so an overlapped call fn makes itself must keep its packet off that port:
+ * set the low bit of OVERLAPPED.hEvent (an event of fn's own, the OS signals
+ * it and queues no packet) and wait on the event. A packet that does reach
+ * the runtime's port for an OVERLAPPED that is not corio's is dropped: its
+ * call then never reports completion to fn. */
 CORIO_API int corio_fd_control(corio_fd_t *fd, int (*fn)(corio_handle_t handle, void *arg), void *arg);
 
 /* Close: wake pending operations with the closing error and close the handle

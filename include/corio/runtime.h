@@ -44,6 +44,25 @@
  * environment, resource limits or other signals.
  *
  * Times are monotonic nanoseconds (corio_nanotime()). Deadlines are absolute.
+ *
+ * Windows: what a coroutine owns and what its thread owns. A coroutine has its
+ * own stack and the TEB fields that describe it (StackBase, StackLimit,
+ * DeallocationStack, the exception list, the stack guarantee that
+ * SetThreadStackGuarantee sets), switched with it, so structured
+ * exception handling, stack probes and the system's stack growth work on it;
+ * its stack is reserved in full and committed as it grows, as a fiber's is.
+ * Everything else in the TEB belongs to the OS thread and is seen by whichever
+ * coroutine runs there: the last error (GetLastError), thread-local and
+ * fiber-local storage (corio does not use fibers, so FlsAlloc slots are the
+ * thread's), the activation context stack, impersonation tokens, and by
+ * default the floating-point state (see
+ * fp_env_per_coroutine). A coroutine moves between threads at any park or
+ * yield, so it must not keep such state across one. corio's stack switch is
+ * not compatible with CET shadow stacks (hardware-enforced stack protection):
+ * a process that enables them for user mode cannot run corio coroutines.
+ * An exception no frame of a coroutine handles goes to the unhandled
+ * exception filter (SetUnhandledExceptionFilter) as on a thread; with a
+ * debugger attached the debugger gets its second chance.
  */
 #ifndef CORIO_RUNTIME_H
 #define CORIO_RUNTIME_H

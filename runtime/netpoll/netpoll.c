@@ -587,24 +587,12 @@ CORIO__HOT bool corio__pd_hup_seen(corio__pd_t *pd) {
   return atomic_load(&pd->hup);
 }
 
-/* Laid out for the common case (a current descriptor, no flag to change, a
- * reader to wake): straight-line code touches fewer instruction cache lines,
- * which the kernel evicts between two polls. */
-CORIO__HOT bool corio__netpoll_ready_event(corio__pd_t *pd, uint32_t seq_tag, int tag_bits, int mode,
-                                           unsigned ev, corio__glist_t *out) {
-  uintptr_t mask = ((uintptr_t)1 << tag_bits) - 1;
-  /* A cheap look first: most stale events are dropped without the lock. */
-  if (CORIO__UNLIKELY(!corio__pd_current(pd, seq_tag, tag_bits)))
-    return false;
-  /* Under the lock, cache_free cannot bump the sequence (nor pd_open reuse
-   * the descriptor) between the check and the delivery. */
-  corio__lock(&pd->lock);
-  uintptr_t seq = atomic_load_explicit(&pd->fdseq, memory_order_relaxed);
-  if (CORIO__UNLIKELY((seq & mask) != seq_tag)) {
-    corio__unlock(&pd->lock);
-    atomic_fetch_add_explicit(&stale_events, 1, memory_order_relaxed);
-    return false;
-  }
+/* Under pd's lock, with its sequence checked: set the flags ev asks for and
+ * ready the waiters of mode. Unlocks. Laid out for the common case (a current
+ * descriptor, no flag to change, a reader to wake): straight-line code touches
+ * fewer instruction cache lines, which the kernel evicts between two polls. */
+static inline void deliver_locked(corio__pd_t *pd, uintptr_t seq, int mode, unsigned ev,
+                                  corio__glist_t *out) {
   bool err = (ev & CORIO__PD_EV_ERR) != 0;
   if (CORIO__UNLIKELY(((atomic_load(&pd->info) & INFO_EVENT_ERR) != 0) != err))
     set_event_err_to(pd, seq, err);
@@ -618,6 +606,48 @@ CORIO__HOT bool corio__netpoll_ready_event(corio__pd_t *pd, uint32_t seq_tag, in
     corio__glist_push(out, rg);
   if (wg)
     corio__glist_push(out, wg);
+}
+
+/* Lock pd when its sequence still matches seq_tag; *seq gets the sequence.
+ * false (unlocked, the event counted stale) otherwise. */
+static inline bool lock_current(corio__pd_t *pd, uint32_t seq_tag, int tag_bits, uintptr_t *seq) {
+  uintptr_t mask = ((uintptr_t)1 << tag_bits) - 1;
+  /* A cheap look first: most stale events are dropped without the lock. */
+  if (CORIO__UNLIKELY(!corio__pd_current(pd, seq_tag, tag_bits)))
+    return false;
+  /* Under the lock, cache_free cannot bump the sequence (nor pd_open reuse
+   * the descriptor) between the check and the delivery. */
+  corio__lock(&pd->lock);
+  *seq = atomic_load_explicit(&pd->fdseq, memory_order_relaxed);
+  if (CORIO__UNLIKELY((*seq & mask) != seq_tag)) {
+    corio__unlock(&pd->lock);
+    atomic_fetch_add_explicit(&stale_events, 1, memory_order_relaxed);
+    return false;
+  }
+  return true;
+}
+
+CORIO__HOT bool corio__netpoll_ready_event(corio__pd_t *pd, uint32_t seq_tag, int tag_bits, int mode,
+                                           unsigned ev, corio__glist_t *out) {
+  uintptr_t seq;
+  if (!lock_current(pd, seq_tag, tag_bits, &seq))
+    return false;
+  deliver_locked(pd, seq, mode, ev, out);
+  return true;
+}
+
+CORIO__HOT bool corio__netpoll_ready_checked(corio__pd_t *pd, uint32_t seq_tag, int tag_bits,
+                                             int (*mode_of)(corio__pd_t *pd, void *arg), void *arg,
+                                             unsigned ev, corio__glist_t *out) {
+  uintptr_t seq;
+  if (!lock_current(pd, seq_tag, tag_bits, &seq))
+    return false;
+  int mode = mode_of(pd, arg);
+  if (CORIO__UNLIKELY(mode != 'r' && mode != 'w' && mode != 'r' + 'w')) {
+    corio__unlock(&pd->lock);
+    return false;
+  }
+  deliver_locked(pd, seq, mode, ev, out);
   return true;
 }
 

@@ -167,10 +167,19 @@ static inline corio__pd_t *corio__pd_untag(uint64_t tagged, uint32_t *tag) {
 enum { CORIO__PD_EV_ERR = 1u << 0, CORIO__PD_EV_HUP = 1u << 1 };
 bool corio__netpoll_ready_event(corio__pd_t *pd, uint32_t seq_tag, int tag_bits, int mode,
                                 unsigned ev, corio__glist_t *out);
-/* The lock-free half of that check, for a backend that must know whether an
- * event is current before it looks further (IOCP: before it reads the
- * OVERLAPPED, which a stale key's handle may share with someone else). A
- * true answer can go stale at once; deliver with corio__netpoll_ready_event. */
+/* The same, for a backend that learns the mode from memory owned by the
+ * descriptor's user (IOCP: the operation around the packet's OVERLAPPED, which
+ * the poll layer frees once the descriptor is closed). mode_of(pd, arg) runs
+ * under pd's lock after the sequence check, so the descriptor cannot be closed
+ * meanwhile: what lives until its close is safe to read there. It returns
+ * 'r', 'w' or 'r'+'w', or anything else to drop the event (then false is
+ * returned). It must not block nor take another descriptor's lock. */
+bool corio__netpoll_ready_checked(corio__pd_t *pd, uint32_t seq_tag, int tag_bits,
+                                  int (*mode_of)(corio__pd_t *pd, void *arg), void *arg,
+                                  unsigned ev, corio__glist_t *out);
+/* The lock-free half of that check: true when pd's sequence matches now. A
+ * true answer can go stale at once; nothing the descriptor's user owns may be
+ * read on its strength (use corio__netpoll_ready_checked). */
 bool corio__pd_current(corio__pd_t *pd, uint32_t seq_tag, int tag_bits);
 
 /* ---- Portable descriptor operations (netpoll.c) ---- */

@@ -13,8 +13,11 @@
  * longer than its descriptor lives (a handle cannot always leave a port; Wine
  * cannot detach at all). A packet whose sequence no longer matches is
  * dropped before its OVERLAPPED is looked at: that OVERLAPPED may belong to
- * whoever drives the handle now. Source 0 and unknown sources are keys corio
- * did not make, and are ignored. */
+ * whoever drives the handle now, or to an FD already freed. The sequence is
+ * checked again under the descriptor's lock before the OVERLAPPED is read
+ * (io_completion), since a close may race with the packet. Source 0 and
+ * unknown sources are keys corio did not make, and are ignored; so is an
+ * OVERLAPPED that is not a corio operation of the key's descriptor. */
 #include <winsock2.h>
 #include <windows.h>
 
@@ -145,9 +148,16 @@ bool corio__netpoll_is_poll_fd(uintptr_t handle) {
   return h != NULL && (h == port || h == hr_timer || h == hr_packet);
 }
 
-int corio__netpoll_open(uintptr_t handle, corio__pd_t *pd) {
+/* The key of an I/O packet for pd at its current sequence. */
+static ULONG_PTR io_key(corio__pd_t *pd) {
   uint32_t tag = ((uint32_t)(corio__pd_seq(pd) & SEQ_MASK) << SRC_BITS) | SRC_IO;
-  ULONG_PTR key = (ULONG_PTR)corio__pd_tagged(pd, tag);
+  return (ULONG_PTR)corio__pd_tagged(pd, tag);
+}
+
+uint64_t corio__netpoll_debug_io_key(corio__pd_t *pd) { return io_key(pd); }
+
+int corio__netpoll_open(uintptr_t handle, corio__pd_t *pd) {
+  ULONG_PTR key = io_key(pd);
   if (CreateIoCompletionPort((HANDLE)handle, port, key, 0) == NULL)
     return corio_err_from_win32(GetLastError());
   return 0;
@@ -166,51 +176,71 @@ void corio__netpoll_break(void) {
     corio__throw("runtime: netpoll break: PostQueuedCompletionStatus failed");
 }
 
-/* An I/O packet: find its operation and ready the waiter, unless the key is
- * stale or the OVERLAPPED is not a corio operation of that descriptor. */
+/* Packets dropped because their OVERLAPPED is not a corio operation of the
+ * key's descriptor (tests look). */
+static _Atomic uint64_t foreign_packets;
+
+/* The waiter a packet readies, asked under the descriptor's lock once its
+ * sequence is known to be current (corio__netpoll_ready_checked): only then
+ * is the FD that owns the operation sure to be alive, since the poll layer
+ * closes the descriptor before it frees the operations. An OVERLAPPED that is
+ * not one of the descriptor's operations (a caller's own call on the handle,
+ * through corio_fd_control, that let its packet come to our port) is
+ * dropped: its owner gets no packet from us, but the process goes on. */
+static int op_mode(corio__pd_t *pd, void *arg) {
+  const corio__win_op_t *op = arg;
+  if (op->pd == pd && (op->mode == 'r' || op->mode == 'w'))
+    return op->mode;
+  atomic_fetch_add_explicit(&foreign_packets, 1, memory_order_relaxed);
+  return 0;
+}
+
+/* An I/O packet: ready the waiter of its operation, unless the key is stale
+ * or the OVERLAPPED is not a corio operation of that descriptor. */
 static void io_completion(const OVERLAPPED_ENTRY *e, corio__glist_t *out) {
   uint32_t tag;
   corio__pd_t *pd = corio__pd_untag(e->lpCompletionKey, &tag);
   if (pd == NULL || e->lpOverlapped == NULL)
     return;
-  uint32_t seq = tag >> SRC_BITS;
-  if (!corio__pd_current(pd, seq, SEQ_BITS))
-    return; /* the descriptor was closed: do not touch the OVERLAPPED */
-  corio__win_op_t *op = (corio__win_op_t *)e->lpOverlapped;
-  if (op->pd != pd)
-    return; /* I/O issued on the handle by someone else */
-  if (op->mode != 'r' && op->mode != 'w')
-    corio__throw("runtime: netpoll: completion for an operation with a bad mode");
-  corio__netpoll_ready_event(pd, seq, SEQ_BITS, op->mode, 0, out);
+  /* Nothing is read from the OVERLAPPED before the sequence is checked under
+   * the lock: a stale key's handle may now be driven by someone else, and a
+   * close racing with this packet may free the operation. */
+  corio__netpoll_ready_checked(pd, tag >> SRC_BITS, SEQ_BITS, op_mode, e->lpOverlapped, 0, out);
 }
 
-/* The port wait's timeout in milliseconds. */
-static DWORD wait_ms(int64_t delay, bool timer_armed) {
+uint64_t corio__netpoll_debug_foreign_packets(void) {
+  return atomic_load_explicit(&foreign_packets, memory_order_relaxed);
+}
+
+/* The port wait's timeout in milliseconds. Rounded down, so the wait never
+ * ends after the delay, and not even when the high-resolution timer is armed:
+ * its packet may be taken by another M's nonblocking poll, and then this wait
+ * would end at the rounded-up timeout, late. A sub-millisecond delay waits
+ * 1 ms (never a busy loop; the timer's packet, if we get it, is earlier). */
+static DWORD wait_ms(int64_t delay) {
   if (delay < 0)
     return INFINITE;
   if (delay == 0)
     return 0;
-  if (timer_armed) /* the timer's packet should come first: round up */
-    return (DWORD)((delay + 999999) / 1000000);
   if (delay < 1000000)
-    return 1; /* never a busy loop */
-  return (DWORD)(delay / 1000000); /* rounded down: returning early is allowed */
+    return 1;
+  return (DWORD)(delay / 1000000);
 }
+
+DWORD corio__netpoll_debug_wait_ms(int64_t delay) { return wait_ms(delay); }
 
 void corio__netpoll(int64_t delay, corio__glist_t *out) {
   if (port == NULL)
     return;
   if (delay > MAX_DELAY)
     delay = MAX_DELAY;
-  bool have_timer = false, armed = false;
+  bool have_timer = false;
   if (delay > 0 && hr_packet != NULL && !atomic_exchange(&timer_busy, true)) {
     have_timer = true;
-    int r = timer_arm(delay);
-    if (r < 0) {
+    if (timer_arm(delay) < 0) {
       atomic_store(&timer_busy, false);
       return; /* expired while arming: the delay is over */
     }
-    armed = r > 0;
   }
   OVERLAPPED_ENTRY ents[MAX_ENTRIES];
   /* Share the packets out between Ms that poll at the same time. */
@@ -219,7 +249,7 @@ void corio__netpoll(int64_t delay, corio__glist_t *out) {
   if (want < 8)
     want = 8;
   ULONG n = 0;
-  BOOL ok = GetQueuedCompletionStatusEx(port, ents, want, &n, wait_ms(delay, armed), FALSE);
+  BOOL ok = GetQueuedCompletionStatusEx(port, ents, want, &n, wait_ms(delay), FALSE);
   DWORD err = ok ? 0 : GetLastError();
   if (have_timer)
     atomic_store(&timer_busy, false);

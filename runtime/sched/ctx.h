@@ -1,7 +1,8 @@
 /* Machine context switch, one assembly file per ABI:
  *   arch/switch_amd64_sysv.S  (x86-64 System V: rbx rbp r12-r15, mxcsr, x87 cw)
  *   arch/switch_amd64_win.S   (x86-64 Windows: also rsi rdi xmm6-xmm15, and the
- *                              TEB's StackBase, StackLimit, DeallocationStack)
+ *                              TEB's StackBase, StackLimit, DeallocationStack,
+ *                              exception list and GuaranteedStackBytes)
  * and the matching corio__ctx_make in ctx_unix.c / ctx_windows.c.
  * Sanitizer annotations are done by the caller (switch.c), not here. */
 #ifndef CORIO_SCHED_CTX_H

@@ -9,17 +9,20 @@
  * reserve is left, raises STATUS_STACK_OVERFLOW on the same stack while a few
  * pages are still free for the exception dispatch and its handlers.
  *
- * A coroutine stack is shaped the same way, so that its overflow is reported
- * like a thread's: corio__os_reserve (os_windows.c) leaves spare reserved pages
- * below every reservation, and corio__ctx_make turns the reserved page right
- * below the stack (the stack allocator's guard page) into a PAGE_GUARD page and
- * points DeallocationStack at the bottom of the reservation. Without the spare
- * pages there would be no room to dispatch the overflow exception (Wine then
- * silently ends the thread); without the PAGE_GUARD flag, a fault below the
- * stack would be a plain access violation whose exception record the system
- * cannot write anywhere. */
+ * A coroutine stack is shaped the same way, so that it grows on demand and
+ * its overflow is reported like a thread's: corio__os_commit_stack
+ * (os_windows.c) commits only its top pages, with a PAGE_GUARD page below;
+ * corio__os_reserve leaves spare reserved pages below every reservation; and
+ * corio__ctx_make points StackLimit at the committed bottom and
+ * DeallocationStack at the bottom of the reservation (the allocator's guard
+ * page and the spare pages included), so the system grows the stack through
+ * its guard page down to there. Without the spare pages there would be no
+ * room to dispatch the overflow exception (Wine then silently ends the
+ * thread). A stack carved from a shared reservation next to a neighbour has
+ * DeallocationStack at its own bottom. */
 #include "ctx.h"
 #include "os.h"
+#include "os_windows.h"
 
 #include <stdint.h>
 #include <windows.h>
@@ -34,20 +37,15 @@ EXCEPTION_DISPOSITION corio__ctx_unhandled(EXCEPTION_RECORD *rec, void *frame, C
 
 /* The bottom of the inaccessible pages right below lo that belong to the same
  * reservation as lo, or lo itself when lo - 1 is ordinary memory (a stack
- * carved from a shared reservation, next to its neighbour). Makes the page
- * right below lo a PAGE_GUARD page if it is merely reserved. */
+ * carved from a shared reservation, next to its neighbour's top). */
 static uintptr_t guard_bottom(uintptr_t lo) {
   MEMORY_BASIC_INFORMATION here, below;
   if (!VirtualQuery((void *)lo, &here, sizeof here)) return lo;
   if (!VirtualQuery((void *)(lo - 1), &below, sizeof below)) return lo;
   if (below.AllocationBase != here.AllocationBase) return lo;
-  uintptr_t page = lo - corio__os_page_size();
-  if (below.State == MEM_RESERVE) {
-    if (!VirtualAlloc((void *)page, corio__os_page_size(), MEM_COMMIT, PAGE_READWRITE | PAGE_GUARD))
-      return lo;
-  } else if (!(below.State == MEM_COMMIT && (below.Protect & (PAGE_GUARD | PAGE_NOACCESS)))) {
+  if (below.State != MEM_RESERVE &&
+      !(below.State == MEM_COMMIT && (below.Protect & (PAGE_GUARD | PAGE_NOACCESS))))
     return lo;
-  }
   uintptr_t bottom = (uintptr_t)here.AllocationBase;
   return lo - bottom > MAX_GUARD_SPAN ? lo - MAX_GUARD_SPAN : bottom;
 }
@@ -74,33 +72,39 @@ void corio__ctx_make(corio__ctx_t *ctx, void *lo, void *hi, corio__ctx_entry_t e
   /* The return slot sits at top-24, so rsp is 16-byte aligned after the ret
    * into corio__ctx_start, as its unwind data assumes; the slot above holds
    * the zero "return address" that ends a stack walk. */
-  uint64_t *sp = (uint64_t *)(top - 288);
+  uint64_t *sp = (uint64_t *)(top - 304);
   for (int i = 0; i < 20; i++) sp[i] = 0;              /* xmm6 .. xmm15 */
   sp[20] = 0x1F80 | ((uint64_t)0x027F << 32);          /* default MXCSR, x87 cw */
   sp[21] = (uint64_t)top;                              /* StackBase */
-  sp[22] = (uint64_t)(uintptr_t)lo;                    /* StackLimit: all committed */
+  sp[22] = (uint64_t)corio__os_stack_limit((uintptr_t)lo, (uintptr_t)hi); /* StackLimit */
   sp[23] = (uint64_t)dealloc;                          /* DeallocationStack */
   sp[24] = UINT64_MAX;                                 /* ExceptionList: empty (-1) */
-  sp[25] = 0;                                          /* r15 */
-  sp[26] = 0;                                          /* r14 */
-  sp[27] = (uint64_t)(uintptr_t)arg;                   /* r13 */
-  sp[28] = (uint64_t)(uintptr_t)entry;                 /* r12 */
-  sp[29] = 0;                                          /* rsi */
-  sp[30] = 0;                                          /* rdi */
-  sp[31] = 0;                                          /* rbx */
-  sp[32] = 0;                                          /* rbp */
-  sp[33] = (uint64_t)(uintptr_t)corio__ctx_start;      /* return address */
-  sp[34] = 0;                                          /* corio__ctx_start's "return address" */
-  sp[35] = CACHE_TAG | ((uintptr_t)lo - dealloc);      /* see deallocation_stack */
+  sp[25] = 0;                                          /* GuaranteedStackBytes: none */
+  sp[26] = 0;                                          /* unused */
+  sp[27] = 0;                                          /* r15 */
+  sp[28] = 0;                                          /* r14 */
+  sp[29] = (uint64_t)(uintptr_t)arg;                   /* r13 */
+  sp[30] = (uint64_t)(uintptr_t)entry;                 /* r12 */
+  sp[31] = 0;                                          /* rsi */
+  sp[32] = 0;                                          /* rdi */
+  sp[33] = 0;                                          /* rbx */
+  sp[34] = 0;                                          /* rbp */
+  sp[35] = (uint64_t)(uintptr_t)corio__ctx_start;      /* return address */
+  sp[36] = 0;                                          /* corio__ctx_start's "return address" */
+  sp[37] = CACHE_TAG | ((uintptr_t)lo - dealloc);      /* see deallocation_stack */
   ctx->sp = sp;
 }
 
 /* The exception handler of corio__ctx_start's frame: an exception that no
  * frame of the coroutine handled. Like RtlUserThreadStart's filter, ask
- * UnhandledExceptionFilter (which runs the top-level filter the embedder or a
- * debugger installed) and end the process with the exception code unless it
- * says to continue. Searching further is not an option: there is no frame
- * above this one. */
+ * UnhandledExceptionFilter (which runs the top-level filter the embedder
+ * installed, or Windows Error Reporting) and end the process with the
+ * exception code unless it says to continue. With a debugger attached the
+ * filter answers "search on" so that the debugger gets its second chance:
+ * then the search goes on past this frame, the last one (the zero return
+ * address above it ends the walk), the dispatch finds no handler and the
+ * system reports the exception to the debugger a second time, as it does for
+ * a thread's. */
 EXCEPTION_DISPOSITION corio__ctx_unhandled(EXCEPTION_RECORD *rec, void *frame, CONTEXT *ctx,
                                           void *dispatch) {
   (void)frame;
@@ -108,8 +112,11 @@ EXCEPTION_DISPOSITION corio__ctx_unhandled(EXCEPTION_RECORD *rec, void *frame, C
   if (rec->ExceptionFlags & (EXCEPTION_UNWINDING | EXCEPTION_EXIT_UNWIND))
     return ExceptionContinueSearch;
   EXCEPTION_POINTERS ptrs = {rec, ctx};
-  if (UnhandledExceptionFilter(&ptrs) == EXCEPTION_CONTINUE_EXECUTION)
+  LONG r = UnhandledExceptionFilter(&ptrs);
+  if (r == EXCEPTION_CONTINUE_EXECUTION)
     return ExceptionContinueExecution;
+  if (r == EXCEPTION_CONTINUE_SEARCH && IsDebuggerPresent())
+    return ExceptionContinueSearch; /* the debugger's second chance */
   TerminateProcess(GetCurrentProcess(), rec->ExceptionCode);
   return ExceptionContinueSearch; /* not reached */
 }

@@ -21,6 +21,15 @@ void corio__os_thread_join(uintptr_t t);
 /* The address-keyed wait (corio__os_futex_wait / _wake) is in base.h: the
  * short lock needs it too. os_windows.c implements it for Windows. */
 
+/* The monitor's sleep (sysmon.c): while *addr == val, at most ns > 0
+ * nanoseconds; returns early when corio__os_sysmon_wake(addr) is called, and
+ * may return early for no reason. Linux: the futex. Windows: WaitOnAddress
+ * waits in whole milliseconds at the system tick (15.6 ms by default), which
+ * would stretch sysmon's 20 us sleep a thousandfold, so short sleeps wait on
+ * a high-resolution waitable timer instead (where the system has one). */
+void corio__os_sysmon_sleep(_Atomic uint32_t *addr, uint32_t val, int64_t ns);
+void corio__os_sysmon_wake(_Atomic uint32_t *addr);
+
 /* Memory for stacks: reserve (no access), commit read-write, release. The
  * Linux implementation reserves with MAP_NORESERVE and commits lazily; error
  * returns are negative corio errors (CORIO_EMAPLIMIT when the kernel's mapping
@@ -28,6 +37,10 @@ void corio__os_thread_join(uintptr_t t);
 size_t corio__os_page_size(void);
 int corio__os_reserve(size_t size, void **out);
 int corio__os_commit(void *addr, size_t size);   /* make read-write */
+/* Make one stack [addr, addr + size), alone in its reservation, read-write.
+ * Linux: corio__os_commit. Windows: only its top pages and a guard page are
+ * committed, the rest as the stack grows (os_windows.c). */
+int corio__os_commit_stack(void *addr, size_t size);
 void corio__os_release(void *addr, size_t size);
 
 /* Called once per M thread before it runs coroutines (e.g. an alternate signal

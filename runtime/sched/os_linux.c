@@ -47,6 +47,12 @@ static void *thread_main(void *p) {
   return NULL;
 }
 
+void corio__os_sysmon_sleep(_Atomic uint32_t *addr, uint32_t val, int64_t ns) {
+  corio__os_futex_wait(addr, val, ns); /* the futex sleeps to the microsecond */
+}
+
+void corio__os_sysmon_wake(_Atomic uint32_t *addr) { corio__os_futex_wake(addr, 1); }
+
 int corio__os_thread_start(uintptr_t *t, void (*fn)(void *), void *arg) {
   thread_start_t *s = malloc(sizeof *s);
   if (!s) return CORIO_ENOMEM;
@@ -112,6 +118,8 @@ int corio__os_reserve(size_t size, void **out) {
 int corio__os_commit(void *addr, size_t size) {
   return mprotect(addr, size, PROT_READ | PROT_WRITE) == 0 ? 0 : map_error();
 }
+
+int corio__os_commit_stack(void *addr, size_t size) { return corio__os_commit(addr, size); }
 
 void corio__os_release(void *addr, size_t size) { munmap(addr, size); }
 

@@ -1,5 +1,6 @@
 /* The scheduler's OS layer for Windows (and Wine). */
 #include "os.h"
+#include "os_windows.h"
 
 #include "corio/error.h"
 
@@ -105,6 +106,62 @@ void corio__os_futex_wake(_Atomic uint32_t *addr, int n) {
   for (int i = 0; i < n; i++) WakeByAddressSingle((void *)addr);
 }
 
+/* ---- the monitor's sleep ----
+ * One monitor runs at a time, so one timer and one wake event serve it. A
+ * sleep too short for WaitOnAddress's millisecond timeout at the system tick
+ * (below about two ticks) is a wait for both: the high-resolution timer
+ * (CREATE_WAITABLE_TIMER_HIGH_RESOLUTION, Windows 10 1803 and later) ends
+ * it on time, the event when corio__os_sysmon_wake is called. Where that
+ * timer is absent, or for longer sleeps, WaitOnAddress, whose lateness is
+ * small beside them. Wine has the timer, at about 1 ms resolution. */
+#ifndef CREATE_WAITABLE_TIMER_HIGH_RESOLUTION
+#define CREATE_WAITABLE_TIMER_HIGH_RESOLUTION 0x00000002
+#endif
+#define SYSMON_TIMER_BELOW (32 * (int64_t)1000000) /* two ticks of 15.6 ms */
+
+static INIT_ONCE sysmon_once = INIT_ONCE_STATIC_INIT;
+static HANDLE sysmon_timer, sysmon_event;
+
+static BOOL CALLBACK sysmon_timer_init(PINIT_ONCE once, void *param, void **ctx) {
+  HANDLE t = CreateWaitableTimerExW(NULL, NULL, CREATE_WAITABLE_TIMER_HIGH_RESOLUTION,
+                                    TIMER_ALL_ACCESS);
+  HANDLE e = t ? CreateEventW(NULL, FALSE, FALSE, NULL) : NULL; /* auto-reset */
+  if (!e && t) CloseHandle(t);
+  sysmon_timer = e ? t : NULL;
+  sysmon_event = e;
+  return TRUE;
+}
+
+/* Whether short monitor sleeps use the high-resolution timer
+ * (os_windows_testing.h). */
+bool corio__os_sysmon_high_res(void) {
+  InitOnceExecuteOnce(&sysmon_once, sysmon_timer_init, NULL, NULL);
+  return sysmon_timer != NULL;
+}
+
+void corio__os_sysmon_sleep(_Atomic uint32_t *addr, uint32_t val, int64_t ns) {
+  if (ns <= 0 || ns >= SYSMON_TIMER_BELOW || !corio__os_sysmon_high_res()) {
+    corio__os_futex_wait(addr, val, ns);
+    return;
+  }
+  LARGE_INTEGER due;
+  due.QuadPart = -(ns / 100 > 0 ? ns / 100 : 1); /* relative, 100 ns units */
+  if (!SetWaitableTimer(sysmon_timer, &due, 0, NULL, NULL, FALSE)) {
+    corio__os_futex_wait(addr, val, ns);
+    return;
+  }
+  /* A wake between the caller's load of val and here set the event (or
+   * changed *addr): nothing is lost. */
+  if (atomic_load_explicit(addr, memory_order_acquire) != val) return;
+  HANDLE hs[2] = {sysmon_timer, sysmon_event};
+  WaitForMultipleObjects(2, hs, FALSE, (DWORD)(ns / 1000000) + 100); /* a net below */
+}
+
+void corio__os_sysmon_wake(_Atomic uint32_t *addr) {
+  corio__os_futex_wake(addr, 1);
+  if (corio__os_sysmon_high_res()) SetEvent(sysmon_event);
+}
+
 size_t corio__os_page_size(void) {
   static size_t page;
   if (!page) {
@@ -124,14 +181,52 @@ static int mem_error(void) {
 
 int corio__os_reserve(size_t size, void **out) {
   size_t spare = SPARE_PAGES * corio__os_page_size();
-  char *p = VirtualAlloc(NULL, size + spare, MEM_RESERVE, PAGE_NOACCESS);
+  /* Reserved read-write (still inaccessible until committed): a page the
+   * system commits as it grows a stack then gets that protection. Wine needs
+   * it to chain its guard pages down a stack that is not its own. */
+  char *p = VirtualAlloc(NULL, size + spare, MEM_RESERVE, PAGE_READWRITE);
   if (!p) return mem_error();
   *out = p + spare;
   return 0;
 }
 
+/* A stack commits on demand, as a fiber's does: on Windows commit is charged
+ * against RAM plus page file for every committed page, touched or not, so a
+ * fully committed 256 KiB stack per coroutine would run 100k coroutines into
+ * ERROR_COMMITMENT_LIMIT at about 25 GiB. Only the top pages are committed,
+ * with a PAGE_GUARD page right below them; the rest stays reserved. When the
+ * coroutine touches the guard page the system commits it, moves the guard
+ * one page down and lowers the TEB's StackLimit, exactly as for a thread's
+ * stack, because the TEB's stack fields follow the coroutine (ctx_windows.c:
+ * DeallocationStack at the bottom of the reservation, StackLimit at the
+ * committed bottom, corio__os_stack_limit). Near the bottom the system
+ * raises STATUS_STACK_OVERFLOW instead, with the spare pages below (see
+ * SPARE_PAGES) left for its dispatch. Stacks carved from a shared chunk
+ * (CORIO_STACK_UNGUARDED) are committed in full by corio__os_commit: growth
+ * needs a guard page per stack, and under Wine every such page is a kernel
+ * mapping of its own (Linux caps a process at about 65530), which is what
+ * unguarded stacks exist to avoid. */
 int corio__os_commit(void *addr, size_t size) {
   return VirtualAlloc(addr, size, MEM_COMMIT, PAGE_READWRITE) ? 0 : mem_error();
+}
+
+int corio__os_commit_stack(void *addr, size_t size) {
+  size_t pg = corio__os_page_size(), top = CORIO__OS_STACK_COMMIT_PAGES * pg;
+  if (size <= top + pg)
+    return VirtualAlloc(addr, size, MEM_COMMIT, PAGE_READWRITE) ? 0 : mem_error();
+  char *limit = (char *)addr + size - top;
+  if (!VirtualAlloc(limit, top, MEM_COMMIT, PAGE_READWRITE)) return mem_error();
+  if (!VirtualAlloc(limit - pg, pg, MEM_COMMIT, PAGE_READWRITE | PAGE_GUARD)) {
+    int err = mem_error();
+    VirtualFree(limit, top, MEM_DECOMMIT);
+    return err;
+  }
+  return 0;
+}
+
+uintptr_t corio__os_stack_limit(uintptr_t lo, uintptr_t hi) {
+  size_t pg = corio__os_page_size(), top = CORIO__OS_STACK_COMMIT_PAGES * pg;
+  return hi - lo <= top + pg ? lo : hi - top;
 }
 
 /* addr is what corio__os_reserve returned; the whole reservation goes. */
@@ -162,6 +257,26 @@ static char *put_hex(char *p, uintptr_t v) {
   return p;
 }
 
+/* Commit the coroutine stack down to the page holding addr, with a guard
+ * page below it, and lower StackLimit: the growth the system does at a
+ * stack's guard page. Real Windows does it in the kernel for every touch of
+ * the guard page, so this runs only for a frame that jumped over it; Wine
+ * grows a stack that is not its own by one page only, and then reports
+ * the next touch as an access violation, which lands here. false when addr
+ * is in the spare pages at the bottom (an overflow) or a commit fails. */
+static bool grow_stack(uintptr_t addr, uintptr_t bottom, uintptr_t limit) {
+  uintptr_t pg = corio__os_page_size(), page = addr & ~(pg - 1);
+  uintptr_t floor = bottom + SPARE_PAGES * pg;
+  if (page < floor || page >= limit) return false;
+  DWORD old;
+  if (!VirtualAlloc((void *)page, limit - page, MEM_COMMIT, PAGE_READWRITE) ||
+      !VirtualProtect((void *)page, limit - page, PAGE_READWRITE, &old))
+    return false;
+  if (page - pg >= floor) VirtualAlloc((void *)(page - pg), pg, MEM_COMMIT, PAGE_READWRITE | PAGE_GUARD);
+  __asm__ volatile("movq %0, %%gs:(%1)" : : "r"(page), "r"((uintptr_t)TEB_STACK_LIMIT) : "memory");
+  return true;
+}
+
 static LONG CALLBACK overflow_handler(EXCEPTION_POINTERS *ep) {
   EXCEPTION_RECORD *rec = ep->ExceptionRecord;
   uintptr_t base = teb_word(TEB_STACK_BASE), limit = teb_word(TEB_STACK_LIMIT);
@@ -170,7 +285,19 @@ static LONG CALLBACK overflow_handler(EXCEPTION_POINTERS *ep) {
   uintptr_t addr = rec->NumberParameters >= 2 ? (uintptr_t)rec->ExceptionInformation[1] : 0;
   int guard_fault = (rec->ExceptionCode == EXCEPTION_ACCESS_VIOLATION ||
                      rec->ExceptionCode == EXCEPTION_GUARD_PAGE) &&
-                    addr >= bottom && addr < limit;
+                    addr >= bottom && addr < base;
+  if (guard_fault && addr >= limit) {
+    /* Above StackLimit: committed memory, unless the system lowered the
+     * limit onto a page it left inaccessible (Wine): grow there. */
+    MEMORY_BASIC_INFORMATION mi;
+    if (VirtualQuery((void *)addr, &mi, sizeof mi) &&
+        (mi.State == MEM_RESERVE ||
+         (mi.State == MEM_COMMIT && (mi.Protect & (PAGE_NOACCESS | PAGE_GUARD)))) &&
+        grow_stack(addr, bottom, (addr | (corio__os_page_size() - 1)) + 1))
+      return EXCEPTION_CONTINUE_EXECUTION;
+    return EXCEPTION_CONTINUE_SEARCH;
+  }
+  if (guard_fault && grow_stack(addr, bottom, limit)) return EXCEPTION_CONTINUE_EXECUTION;
   if (rec->ExceptionCode != EXCEPTION_STACK_OVERFLOW && !guard_fault)
     return EXCEPTION_CONTINUE_SEARCH;
   char msg[160], *p = msg;

@@ -41,7 +41,7 @@ static int guarded_alloc(corio__stack_t *s, size_t size) {
   void *map = NULL;
   int rc = corio__os_reserve(size + guard, &map);
   if (rc) return rc;
-  rc = corio__os_commit((char *)map + guard, size);
+  rc = corio__os_commit_stack((char *)map + guard, size);
   if (rc) {
     corio__os_release(map, size + guard);
     return rc;
@@ -86,7 +86,7 @@ static int unguarded_alloc(corio__stack_t *s, size_t size) {
     void *map = NULL;
     int rc = corio__os_reserve(size, &map);
     if (rc) return rc;
-    if ((rc = corio__os_commit(map, size))) {
+    if ((rc = corio__os_commit_stack(map, size))) {
       corio__os_release(map, size);
       return rc;
     }

@@ -72,7 +72,7 @@ static void sysmon(void *arg) {
   int idle = 0;
   while (!atomic_load_explicit(&corio__sched.stopping, memory_order_acquire)) {
     uint32_t w = atomic_load_explicit(&corio__sched.sysmon_wake, memory_order_acquire);
-    corio__os_futex_wait(&corio__sched.sysmon_wake, w, delay);
+    corio__os_sysmon_sleep(&corio__sched.sysmon_wake, w, delay);
     bool kicked = atomic_load_explicit(&corio__sched.sysmon_wake, memory_order_acquire) != w;
     int64_t now = corio__nanotime();
     if (retake(now) || kicked) {
@@ -116,7 +116,7 @@ void corio__sysmon_ensure(void) {
 
 void corio__sysmon_kick(void) {
   atomic_fetch_add_explicit(&corio__sched.sysmon_wake, 1, memory_order_acq_rel);
-  corio__os_futex_wake(&corio__sched.sysmon_wake, 1);
+  corio__os_sysmon_wake(&corio__sched.sysmon_wake);
 }
 
 /* After stopping is set: no start can follow (ensure checks it under the lock). */

@@ -32,6 +32,29 @@ static inline bool win_pipe(HANDLE *r, HANDLE *w, DWORD buffer) {
   return true;
 }
 
+/* An overlapped message-mode named pipe (*r reads, *w writes), buffer bytes
+ * of room each way: each write is one message, a read shorter than the
+ * message fails with ERROR_MORE_DATA and leaves the rest for the next read,
+ * and a zero-length write is a message of its own. */
+static inline bool win_msg_pipe(HANDLE *r, HANDLE *w, DWORD buffer) {
+  static volatile LONG counter;
+  wchar_t name[96];
+  _snwprintf(name, 96, L"\\\\.\\pipe\\corio-msg-%lu-%ld", GetCurrentProcessId(),
+             (long)InterlockedIncrement(&counter));
+  name[95] = 0;
+  *r = CreateNamedPipeW(name, PIPE_ACCESS_INBOUND | FILE_FLAG_OVERLAPPED | FILE_FLAG_FIRST_PIPE_INSTANCE,
+                        PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT, 1, buffer, buffer, 0,
+                        NULL);
+  if (*r == INVALID_HANDLE_VALUE) return false;
+  *w = CreateFileW(name, GENERIC_WRITE | FILE_READ_ATTRIBUTES, 0, NULL, OPEN_EXISTING,
+                   FILE_FLAG_OVERLAPPED, NULL);
+  if (*w == INVALID_HANDLE_VALUE) {
+    CloseHandle(*r);
+    return false;
+  }
+  return true;
+}
+
 /* A completion port that is not the runtime's. */
 static inline HANDLE win_port(void) { return CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 1); }
 

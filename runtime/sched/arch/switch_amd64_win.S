@@ -22,15 +22,22 @@
  * thread, as in Go), and then loaded only when they differ from the current
  * thread's: loading them is slow and they almost never differ.
  *
- * The frame, from the saved sp upwards (272 bytes with the return address):
+ * GuaranteedStackBytes (gs:0x1748, what SetThreadStackGuarantee sets: the
+ * room the system leaves below a stack overflow for its handlers) is a
+ * property of a stack too, so it follows the coroutine as well: one
+ * coroutine's guarantee does not shrink another's stack nor vanish when it
+ * moves to another thread.
+ *
+ * The frame, from the saved sp upwards (288 bytes with the return address):
  *   [sp+0]    xmm6 .. xmm15        (10 x 16, 16-byte aligned)
  *   [sp+160]  mxcsr (4) | x87 cw (2) | 2 unused
  *   [sp+168]  StackBase
  *   [sp+176]  StackLimit
  *   [sp+184]  DeallocationStack
  *   [sp+192]  ExceptionList
- *   [sp+200]  r15, r14, r13, r12, rsi, rdi, rbx, rbp
- *   [sp+264]  return address
+ *   [sp+200]  GuaranteedStackBytes (4) | 12 unused
+ *   [sp+216]  r15, r14, r13, r12, rsi, rdi, rbx, rbp
+ *   [sp+280]  return address
  * corio__ctx_make (ctx_windows.c) builds the same frame for a new coroutine
  * with corio__ctx_start as the return address, entry in r12 and arg in r13.
  */
@@ -57,8 +64,8 @@ corio__ctx_switch:
 	.seh_pushreg %r14
 	pushq	%r15
 	.seh_pushreg %r15
-	subq	$200, %rsp
-	.seh_stackalloc 200
+	subq	$216, %rsp
+	.seh_stackalloc 216
 	movaps	%xmm6, 0(%rsp)
 	.seh_savexmm %xmm6, 0
 	movaps	%xmm7, 16(%rsp)
@@ -95,6 +102,8 @@ corio__ctx_switch:
 	movq	%rax, 184(%rsp)
 	movq	%gs:0x00, %rax
 	movq	%rax, 192(%rsp)
+	movl	%gs:0x1748, %eax
+	movl	%eax, 200(%rsp)
 
 	movq	%rsp, (%rcx)
 	movq	(%rdx), %rsp
@@ -108,6 +117,8 @@ corio__ctx_switch:
 	movq	%r11, %gs:0x1478
 	movq	192(%rsp), %r11
 	movq	%r11, %gs:0x00
+	movl	200(%rsp), %r11d
+	movl	%r11d, %gs:0x1748
 	cmpb	$0, corio__ctx_fp_env(%rip)
 	je	2f
 	cmpl	160(%rsp), %r9d
@@ -125,7 +136,7 @@ corio__ctx_switch:
 	movaps	112(%rsp), %xmm13
 	movaps	128(%rsp), %xmm14
 	movaps	144(%rsp), %xmm15
-	addq	$200, %rsp
+	addq	$216, %rsp
 	popq	%r15
 	popq	%r14
 	popq	%r13

@@ -3,6 +3,7 @@
  * own stack, switched between by hand. */
 #include <criterion/criterion.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 #include <windows.h>
@@ -10,6 +11,7 @@
 #include "corio/runtime.h"
 #include "ctx.h"
 #include "os.h"
+#include "os_windows.h"
 #include "stack.h"
 
 #define STACK_SIZE ((size_t)64 * 1024)
@@ -266,7 +268,12 @@ static void teb_b(void *arg, void *pass) {
 static void check_teb(teb_stack_t t, const corio__stack_t *s, const char *who) {
   size_t page = corio__os_page_size();
   cr_assert_eq(t.base, (uintptr_t)s->hi, "%s: StackBase", who);
-  cr_assert_eq(t.limit, (uintptr_t)s->lo, "%s: StackLimit", who);
+  /* StackLimit: the committed bottom; only the top pages are committed, with
+   * a guard page below them (stacks commit on demand). */
+  cr_assert_eq(t.limit, (uintptr_t)s->hi - CORIO__OS_STACK_COMMIT_PAGES * page, "%s: StackLimit", who);
+  MEMORY_BASIC_INFORMATION gi;
+  cr_assert_neq(VirtualQuery((void *)(t.limit - page), &gi, sizeof gi), 0);
+  cr_assert(gi.State == MEM_COMMIT && (gi.Protect & PAGE_GUARD), "%s: the growth guard page", who);
   cr_assert_eq(t.except, UINTPTR_MAX, "%s: ExceptionList starts empty", who);
   /* DeallocationStack: below the guard page, inside the same reservation. */
   cr_assert_leq(t.dealloc, (uintptr_t)s->lo - page, "%s: DeallocationStack", who);
@@ -274,10 +281,11 @@ static void check_teb(teb_stack_t t, const corio__stack_t *s, const char *who) {
   MEMORY_BASIC_INFORMATION mi;
   cr_assert_neq(VirtualQuery((void *)t.dealloc, &mi, sizeof mi), 0);
   cr_assert_eq((uintptr_t)mi.AllocationBase, t.dealloc, "%s: DeallocationStack is the reservation", who);
-  /* The page right below the stack is its guard. */
+  /* Below the stack: reserved, never committed (the system raises the
+   * overflow before it gets there). */
   cr_assert_neq(VirtualQuery((char *)s->lo - page, &mi, sizeof mi), 0);
-  cr_assert(mi.State == MEM_COMMIT && (mi.Protect & PAGE_GUARD), "%s: guard page (state %lx protect %lx)",
-            who, (unsigned long)mi.State, (unsigned long)mi.Protect);
+  cr_assert(mi.State == MEM_RESERVE, "%s: below the stack (state %lx protect %lx)", who,
+            (unsigned long)mi.State, (unsigned long)mi.Protect);
 }
 
 Test(ctx_windows, teb_stack_fields_follow_the_stack) {
@@ -504,4 +512,54 @@ Test(ctx_windows, stack_overflow_is_reported_as_a_crash, .signal = SIGSEGV) {
   corio__ctx_make(&ctx_crash, s.lo, s.hi, overflow_co, NULL);
   corio__ctx_switch(&main_ctx, &ctx_crash, NULL);
   cr_assert_fail("recursion without end returned");
+}
+
+/* ---- the stack guarantee follows the coroutine ---- */
+
+static corio__ctx_t ctx_ga, ctx_gb;
+static ULONG guar_a_set, guar_a_again, guar_b, guar_main_after;
+static bool guar_via_api;
+
+static ULONG teb_guarantee(void) {
+  ULONG v;
+  __asm__ volatile("movl %%gs:0x1748, %0" : "=r"(v));
+  return v;
+}
+
+static void guar_a(void *arg, void *pass) {
+  ULONG want = 64 * 1024;
+  guar_via_api = SetThreadStackGuarantee(&want) != 0;
+  if (!guar_via_api) __asm__ volatile("movl %0, %%gs:0x1748" : : "r"((ULONG)(64 * 1024)) : "memory");
+  guar_a_set = teb_guarantee();
+  corio__ctx_switch(&ctx_ga, &ctx_gb, NULL);
+  guar_a_again = teb_guarantee();
+  for (;;) corio__ctx_switch(&ctx_ga, &main_ctx, NULL);
+}
+
+static void guar_b_fn(void *arg, void *pass) {
+  guar_b = teb_guarantee();
+  for (;;) corio__ctx_switch(&ctx_gb, &ctx_ga, NULL);
+}
+
+/* SetThreadStackGuarantee on a coroutine sets that coroutine's guarantee:
+ * another coroutine, and the thread's own stack, keep theirs. */
+Test(ctx_windows, stack_guarantee_follows_the_coroutine) {
+  corio__stack_t sa, sb;
+  new_stack(&sa);
+  new_stack(&sb);
+  ULONG before = teb_guarantee();
+  corio__ctx_make(&ctx_ga, sa.lo, sa.hi, guar_a, NULL);
+  corio__ctx_make(&ctx_gb, sb.lo, sb.hi, guar_b_fn, NULL);
+  corio__ctx_switch(&main_ctx, &ctx_ga, NULL); /* main -> a -> b -> a -> main */
+  guar_main_after = teb_guarantee();
+  printf("ctx_windows: guarantee set %s: a %lu, b %lu, a again %lu, thread %lu -> %lu\n",
+         guar_via_api ? "by SetThreadStackGuarantee" : "in the TEB (SetThreadStackGuarantee failed here)",
+         guar_a_set, guar_b, guar_a_again, before, guar_main_after);
+  fflush(stdout);
+  cr_assert_geq(guar_a_set, 64 * 1024);
+  cr_assert_eq(guar_b, 0, "a new coroutine starts with no guarantee");
+  cr_assert_eq(guar_a_again, guar_a_set, "a keeps its own");
+  cr_assert_eq(guar_main_after, before, "the thread's stack keeps its own");
+  corio__stack_free(&sa);
+  corio__stack_free(&sb);
 }
