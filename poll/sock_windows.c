@@ -1,9 +1,12 @@
 /* The socket calls only Windows has, over the FD's overlapped operations
- * (fd_windows.c): Winsock's start-up, once per process, and connecting and
- * accepting through the ConnectEx / AcceptEx extension functions. */
+ * (fd_windows.c): Winsock's start-up, once per process; connecting and
+ * accepting through the ConnectEx / AcceptEx extension functions; datagrams
+ * with their addresses (WSARecvFrom / WSASendTo); shutdown. */
 #include "sock_windows.h"
 
 #include <mswsock.h>
+
+#include <string.h>
 
 #include "fd_windows.h"
 
@@ -70,11 +73,13 @@ typedef struct connect_args {
   LPFN_CONNECTEX fn;
   const struct sockaddr *sa;
   int salen;
+  bool used_ex; /* ConnectEx ran (not connect, in blocking mode) */
 } connect_args_t;
 
 static DWORD submit_connect(corio__fd_t *fd, corio__fd_op_t *op, OVERLAPPED *ov) {
   connect_args_t *a = op->arg;
   if (!ov) return wsa_error(connect((SOCKET)fd->handle, a->sa, a->salen));
+  a->used_ex = true;
   return a->fn((SOCKET)fd->handle, a->sa, a->salen, NULL, 0, NULL, ov) ? 0
                                                                         : (DWORD)WSAGetLastError();
 }
@@ -84,7 +89,7 @@ int corio__fd_connect_ex(corio__fd_t *fd, const struct sockaddr *sa, int salen) 
   int err = corio__fd_write_lock(fd);
   if (err) return err;
   SOCKET s = (SOCKET)fd->handle;
-  connect_args_t a = {extension(s, (GUID)WSAID_CONNECTEX), sa, salen};
+  connect_args_t a = {extension(s, (GUID)WSAID_CONNECTEX), sa, salen, false};
   corio__fd_op_t *op = &win(fd)->wop;
   op->arg = &a;
   op->positioned = false;
@@ -92,8 +97,9 @@ int corio__fd_connect_ex(corio__fd_t *fd, const struct sockaddr *sa, int salen) 
     err = win32_err((DWORD)WSAGetLastError());
   else
     err = corio__fd_win_exec_io(fd, op, submit_connect);
-  /* Make the socket behave as connected for shutdown, getpeername ... */
-  if (!err && a.fn && setsockopt(s, SOL_SOCKET, SO_UPDATE_CONNECT_CONTEXT, NULL, 0) != 0)
+  /* Make the socket behave as connected for shutdown, getpeername ... (a
+   * plain connect needs no update). */
+  if (!err && a.used_ex && setsockopt(s, SOL_SOCKET, SO_UPDATE_CONNECT_CONTEXT, NULL, 0) != 0)
     err = win32_err((DWORD)WSAGetLastError());
   op->arg = NULL;
   corio__fd_write_unlock(fd);
@@ -132,6 +138,100 @@ int corio__fd_accept_ex(corio__fd_t *fd, uintptr_t accepted, void *addrbuf, size
     err = win32_err((DWORD)WSAGetLastError());
   op->arg = NULL;
   corio__fd_read_unlock(fd);
+  return err;
+}
+
+/* ---- datagrams ---- */
+
+/* The addresses of one WSARecvFrom / WSASendTo. The OS writes the sender's
+ * address when the receive completes, which may be after the call returned
+ * ERROR_IO_PENDING: it lives here, in the operation's argument block on the
+ * caller's stack (a parked coroutine's stack never moves, and exec_io does not
+ * return while the OS may still write), never in the caller's own buffer. */
+typedef struct dgram_args {
+  struct sockaddr_storage sa;
+  INT salen;
+  bool has_to; /* sendto: sa holds the destination */
+} dgram_args_t;
+
+static DWORD submit_recvfrom(corio__fd_t *fd, corio__fd_op_t *op, OVERLAPPED *ov) {
+  dgram_args_t *a = op->arg;
+  a->salen = sizeof a->sa;
+  return wsa_error(WSARecvFrom((SOCKET)fd->handle, &op->buf, 1, &op->qty, &op->flags,
+                               (struct sockaddr *)&a->sa, &a->salen, ov, NULL));
+}
+
+static DWORD submit_sendto(corio__fd_t *fd, corio__fd_op_t *op, OVERLAPPED *ov) {
+  dgram_args_t *a = op->arg;
+  return wsa_error(WSASendTo((SOCKET)fd->handle, &op->buf, 1, &op->qty, 0,
+                             a->has_to ? (const struct sockaddr *)&a->sa : NULL,
+                             a->has_to ? a->salen : 0, ov, NULL));
+}
+
+ptrdiff_t corio__fd_recvfrom(corio__fd_t *fd, void *buf, size_t len, struct sockaddr *from,
+                             int *fromlen) {
+  if (!is_socket(fd) || (!buf && len > 0) || (from && (!fromlen || *fromlen < 0)))
+    return CORIO_EINVAL;
+  int err = corio__fd_read_lock(fd);
+  if (err) return err;
+  dgram_args_t a = {.salen = 0};
+  char none; /* a valid pointer for a zero-length buffer */
+  corio__fd_op_t *op = &win(fd)->rop;
+  op->buf.buf = buf ? buf : &none;
+  op->buf.len = (ULONG)(len < CORIO__FD_MAX_RW ? len : CORIO__FD_MAX_RW);
+  op->arg = &a;
+  op->positioned = false;
+  /* Unlike read, a zero-length receive goes to the OS: on a datagram
+   * socket it takes one datagram (possibly empty) off the queue. */
+  err = corio__fd_win_exec_io(fd, op, submit_recvfrom);
+  op->arg = NULL;
+  ptrdiff_t n;
+  /* A datagram longer than buf: the part that fits is the answer, the rest is
+   * gone (recvfrom on Unix truncates the same way). */
+  if (err == win32_err(WSAEMSGSIZE) || err == win32_err(ERROR_MORE_DATA)) err = 0;
+  if (err) n = err;
+  else if (op->qty == 0 && len > 0 && fd->zero_read_is_eof) n = CORIO_EEOF;
+  else n = (ptrdiff_t)op->qty;
+  if (n >= 0 && from) {
+    int got = a.salen > 0 && a.salen <= (INT)sizeof a.sa ? a.salen : 0;
+    memcpy(from, &a.sa, (size_t)(got < *fromlen ? got : *fromlen));
+    *fromlen = got;
+  }
+  corio__fd_read_unlock(fd);
+  return n;
+}
+
+ptrdiff_t corio__fd_sendto(corio__fd_t *fd, const void *buf, size_t len, const struct sockaddr *to,
+                           int tolen) {
+  if (!is_socket(fd) || (!buf && len > 0)) return CORIO_EINVAL;
+  if (to && (tolen <= 0 || (size_t)tolen > sizeof(struct sockaddr_storage))) return CORIO_EINVAL;
+  if (len > CORIO__FD_MAX_RW) return win32_err(WSAEMSGSIZE); /* one datagram, never split */
+  int err = corio__fd_write_lock(fd);
+  if (err) return err;
+  dgram_args_t a = {.salen = to ? tolen : 0, .has_to = to != NULL};
+  if (to) memcpy(&a.sa, to, (size_t)tolen);
+  char none = 0; /* a valid pointer for a zero-length buffer */
+  corio__fd_op_t *op = &win(fd)->wop;
+  op->buf.buf = buf ? (char *)buf : &none;
+  op->buf.len = (ULONG)len;
+  op->arg = &a;
+  op->positioned = false;
+  /* A zero-length send goes to the OS too: an empty datagram. */
+  err = corio__fd_win_exec_io(fd, op, submit_sendto);
+  op->arg = NULL;
+  ptrdiff_t n = err ? err : (ptrdiff_t)op->qty;
+  corio__fd_write_unlock(fd);
+  return n;
+}
+
+/* ---- shutdown ---- */
+
+int corio__fd_shutdown(corio__fd_t *fd, int how) {
+  if (!is_socket(fd) || how < SD_RECEIVE || how > SD_BOTH) return CORIO_EINVAL;
+  int err = corio__fd_incref(fd);
+  if (err) return err;
+  if (shutdown((SOCKET)fd->handle, how) != 0) err = win32_err((DWORD)WSAGetLastError());
+  corio__fd_decref(fd);
   return err;
 }
 

@@ -40,6 +40,39 @@ int corio__fd_connect_ex(corio__fd_t *fd, const struct sockaddr *sa, int salen);
  * The caller keeps ownership of `accepted` in every case. */
 int corio__fd_accept_ex(corio__fd_t *fd, uintptr_t accepted, void *addrbuf, size_t addrbuf_len);
 
+/* Receive one datagram (WSARecvFrom) into buf, parking until one comes; the
+ * read deadline applies. A datagram longer than len is cut to len bytes and
+ * the rest discarded (as recvfrom does on Unix). len 0 still takes one
+ * datagram off the queue. from (may be NULL) receives the sender's address,
+ * at most *fromlen bytes of it, and *fromlen its full length (0 when the
+ * system gave none, e.g. on a connected stream socket). Returns the count (0
+ * for an empty datagram), CORIO_EEOF for a zero read on a stream socket, or
+ * an error: CORIO_EINVAL (not a socket, buf NULL with len > 0, from without
+ * fromlen), the closing error, CORIO_ETIMEOUT, CORIO_ETOOMANY, or the WSA
+ * error (WSAECONNRESET: an earlier datagram drew an ICMP port unreachable,
+ * unless SIO_UDP_CONNRESET is off on the socket). */
+ptrdiff_t corio__fd_recvfrom(corio__fd_t *fd, void *buf, size_t len, struct sockaddr *from,
+                             int *fromlen);
+
+/* Send buf as one datagram (WSASendTo) to `to`, or to the connected peer when
+ * to is NULL, parking while the OS holds it; the write deadline applies. len 0
+ * sends an empty datagram. Returns the count (len), or an error: CORIO_EINVAL
+ * (not a socket, buf NULL with len > 0, tolen out of range), WSAEMSGSIZE (len
+ * above CORIO__FD_MAX_RW or the protocol's limit), the closing error,
+ * CORIO_ETIMEOUT, CORIO_ETOOMANY, or the WSA error (WSAEDESTADDRREQ when to is
+ * NULL on an unconnected socket ...). The call is made once, never split. */
+ptrdiff_t corio__fd_sendto(corio__fd_t *fd, const void *buf, size_t len, const struct sockaddr *to,
+                           int tolen);
+
+/* Shut down the receiving side (how = SD_RECEIVE, 0), the sending side
+ * (SD_SEND, 1: the peer reads end of stream) or both (SD_BOTH, 2), the values
+ * of Unix's SHUT_RD / SHUT_WR / SHUT_RDWR. Under a reference, without a lock:
+ * it does not wait for reads or writes in flight. 0, CORIO_EINVAL (not a
+ * socket, how out of range), the closing error, or the WSA error
+ * (WSAENOTCONN: a socket that ConnectEx connected without
+ * SO_UPDATE_CONNECT_CONTEXT, or never connected). */
+int corio__fd_shutdown(corio__fd_t *fd, int how);
+
 /* CORIO__FD_STREAM or CORIO__FD_DGRAM when handle is a socket, else 0
  * (starts Winsock if needed; os/ uses it to classify handles). */
 int corio__fd_win_socket_kind(uintptr_t handle);
