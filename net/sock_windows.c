@@ -193,9 +193,11 @@ int corio__sock_accept(corio__fd_t *lfd, int family, uintptr_t *h) {
       return 0;
     }
     closesocket((SOCKET)s);
-    /* The peer left between its connect and our accept: take the next. */
+    /* The peer left between its connect and our accept: take the next.
+     * (Wine completes that AcceptEx, then the accept-context update fails
+     * with WSAENOTCONN.) */
     if (err != win32_err(ERROR_NETNAME_DELETED) && err != win32_err(WSAECONNRESET) &&
-        err != win32_err(WSAECONNABORTED))
+        err != win32_err(WSAECONNABORTED) && err != win32_err(WSAENOTCONN))
       return err;
   }
 }

@@ -35,8 +35,10 @@ int corio__fd_connect_ex(corio__fd_t *fd, const struct sockaddr *sa, int salen);
  * accepted socket inherits the listener's properties (SO_UPDATE_ACCEPT_CONTEXT)
  * and the caller wraps it in an FD of its own. 0, the closing error,
  * CORIO_ETIMEOUT, CORIO_EINVAL (addrbuf too small), or the WSA error; after
- * ERROR_NETNAME_DELETED or WSAECONNRESET (the peer left before the accept
- * completed) the caller should close `accepted` and try again with a new one.
+ * ERROR_NETNAME_DELETED, WSAECONNRESET or WSAECONNABORTED (the peer left
+ * before the accept completed), or WSAENOTCONN from the accept-context update
+ * (the same, as Wine reports it), the caller should close `accepted` and try
+ * again with a new one.
  * The caller keeps ownership of `accepted` in every case. */
 int corio__fd_accept_ex(corio__fd_t *fd, uintptr_t accepted, void *addrbuf, size_t addrbuf_len);
 
