@@ -14,6 +14,7 @@
 
 #include "check.h"
 #include "fd.h"
+#include "netplat_util.h"
 #include "sock.h"
 
 typedef struct code_map {
@@ -342,4 +343,24 @@ static int aborted_main(void *arg) {
 
 Test(net_sock_windows, accept_goes_on_after_an_aborted_connection) {
   run_program(1, aborted_main, NULL);
+}
+
+/* The suites' handle counter sees sockets come and go (Wine's
+ * GetProcessHandleCount answers 0, which would make every leak check
+ * pass). */
+Test(net_sock_windows, handle_counter_sees_sockets) {
+  uintptr_t h[16];
+  uintptr_t warm;
+  cr_assert_eq(corio__sock_open(CORIO__AF_INET, CORIO__SOCK_STREAM, &warm), 0);
+  corio__sock_close_raw(warm);
+  int base = test_count_handles();
+  cr_assert_gt(base, 0);
+  for (int i = 0; i < 16; i++) cr_assert_eq(corio__sock_open(CORIO__AF_INET, CORIO__SOCK_STREAM, &h[i]), 0);
+  int during = test_count_handles();
+  for (int i = 0; i < 16; i++) corio__sock_close_raw(h[i]);
+  int after = test_count_handles();
+  printf("net_sock_windows: handles %d, with 16 sockets %d, after closing %d\n", base, during,
+         after);
+  cr_expect_geq(during, base + 16);
+  cr_expect_eq(after, base);
 }
