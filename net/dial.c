@@ -54,6 +54,18 @@ static int dial_one(int sotype, const corio__netaddr_t *a, int64_t deadline, cor
   return 0;
 }
 
+int corio__net_dial_addrs(int sotype, const corio__netaddr_t *addrs, int count, int64_t deadline,
+                          corio_conn_t **out) {
+  int err = CORIO_ENOADDR;
+  for (int i = 0; i < count; i++) {
+    if (deadline && corio_nanotime() >= deadline) return CORIO_ETIMEOUT;
+    err = dial_one(sotype, &addrs[i], deadline, out);
+    /* A deadline that passed ends the dial: the next address has no time. */
+    if (err == 0 || err == CORIO_ETIMEOUT || err == CORIO_ENOTCORO) return err;
+  }
+  return err;
+}
+
 int corio_net_dial(const char *network, const char *address, int64_t deadline, corio_conn_t **out) {
   if (!out) return CORIO_EINVAL;
   *out = NULL;
@@ -66,13 +78,7 @@ int corio_net_dial(const char *network, const char *address, int64_t deadline, c
   int count;
   err = corio__net_resolve(&nw, address, CORIO__NET_FOR_DIAL, deadline, addrs, &count);
   if (err) return err;
-  for (int i = 0; i < count; i++) {
-    if (deadline && corio_nanotime() >= deadline) return CORIO_ETIMEOUT;
-    err = dial_one(nw.sotype, &addrs[i], deadline, out);
-    /* A deadline that passed ends the dial: the next address has no time. */
-    if (err == 0 || err == CORIO_ETIMEOUT || err == CORIO_ENOTCORO) return err;
-  }
-  return err;
+  return corio__net_dial_addrs(nw.sotype, addrs, count, deadline, out);
 }
 
 int corio_net_dial_timeout(const char *network, const char *address, int64_t timeout_ns,

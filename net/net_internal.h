@@ -47,4 +47,10 @@ int corio__net_resolve(const corio__network_t *nw, const char *address, int purp
  * success; on error the caller still owns h). Reads both addresses. */
 int corio__net_conn_new(uintptr_t h, int family, int sotype, corio_conn_t **out);
 
+/* Dial each of addrs in order until one connects (dial's loop, apart for
+ * tests): 0 with *out set, or the last attempt's error; CORIO_ETIMEOUT as
+ * soon as the deadline has passed. */
+int corio__net_dial_addrs(int sotype, const corio__netaddr_t *addrs, int count, int64_t deadline,
+                          corio_conn_t **out);
+
 #endif
