@@ -227,6 +227,81 @@ Test(sock_windows, connectex_refused_unbound_past_deadline_closed) {
   run_program(1, connect_errors_main, NULL);
 }
 
+/* A ConnectEx that stays pending (the listener's backlog is full, so the
+ * loopback stack drops the SYN and retries) ends at the write deadline, no
+ * earlier, with CORIO_ETIMEOUT; the cancelled socket closes cleanly; close
+ * unblocks one the same way with the closing error. */
+typedef struct pending_connect {
+  corio_fd_t *c;
+  struct sockaddr_in addr;
+  int err;
+  int64_t returned;
+  _Atomic int state;
+} pending_connect_t;
+
+static void connect_once(void *arg) {
+  pending_connect_t *p = arg;
+  atomic_store(&p->state, 1);
+  p->err = corio__fd_connect_ex(p->c, (struct sockaddr *)&p->addr, sizeof p->addr);
+  p->returned = corio_nanotime();
+  atomic_store(&p->state, 2);
+}
+
+static void close_connecting(void *arg) {
+  pending_connect_t *p = arg;
+  wait_for(&p->state, 1);
+  corio_sleep(50 * MS);
+  CHECK_EQ(corio_fd_close(p->c), 0);
+}
+
+static int connect_pending_main(void *arg) {
+  CHECK(win_wsa());
+  SOCKET l = tcp_socket();
+  struct sockaddr_in addr = {.sin_family = AF_INET};
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int len = sizeof addr;
+  CHECK(bind(l, (struct sockaddr *)&addr, sizeof addr) == 0 &&
+        getsockname(l, (struct sockaddr *)&addr, &len) == 0 && listen(l, 1) == 0);
+  /* Fill the backlog with connections nobody accepts, until a connect
+   * pends past its deadline. */
+  corio_fd_t *held[64];
+  int nheld = 0, timed_out = 0;
+  for (int i = 0; i < 64 && !timed_out; i++) {
+    corio_fd_t *c = open_fd(win_bound_socket(), CORIO_FD_STREAM);
+    int64_t deadline = corio_nanotime() + 100 * MS;
+    CHECK_EQ(corio_fd_set_write_deadline(c, deadline), 0);
+    int err = corio__fd_connect_ex(c, (struct sockaddr *)&addr, sizeof addr);
+    if (err == CORIO_ETIMEOUT) {
+      timed_out = 1;
+      CHECK(corio_nanotime() >= deadline);
+      CHECK_EQ(corio_fd_close(c), 0);
+      corio_fd_free(c);
+    } else {
+      CHECK_EQ(err, 0);
+      held[nheld++] = c;
+    }
+  }
+  printf("sock_windows: a ConnectEx timed out after %d connections filled the backlog\n", nheld);
+  CHECK(timed_out);
+  if (timed_out) {
+    pending_connect_t p = {.c = open_fd(win_bound_socket(), CORIO_FD_STREAM), .addr = addr};
+    int64_t t0 = corio_nanotime();
+    CHECK_EQ(corio_spawn(connect_once, &p), 0);
+    CHECK_EQ(corio_spawn(close_connecting, &p), 0);
+    wait_for(&p.state, 2);
+    CHECK_EQ(p.err, CORIO_ENETCLOSING);
+    CHECK(p.returned - t0 < 2 * SEC);
+    corio_fd_free(p.c);
+  }
+  for (int i = 0; i < nheld; i++) corio_fd_free(held[i]);
+  closesocket(l);
+  return 0;
+}
+
+Test(sock_windows, connectex_pending_ends_at_deadline_or_close) {
+  run_program(2, connect_pending_main, NULL);
+}
+
 /* ---- AcceptEx: deadline, close, retry ---- */
 
 static void closer(void *arg) {
