@@ -47,6 +47,11 @@ int corio__net_resolve(const corio__network_t *nw, const char *address, int purp
  * success; on error the caller still owns h). Reads both addresses. */
 int corio__net_conn_new(uintptr_t h, int family, int sotype, corio_conn_t **out);
 
+/* Tests only: when set, called with the host name inside the syscall
+ * handoff just before the resolver, so a test can hold the resolver's
+ * thread (as a slow DNS server would) and watch the runtime carry on. */
+extern void (*corio__net_resolve_hook)(const char *host);
+
 /* Dial each of addrs in order until one connects (dial's loop, apart for
  * tests): 0 with *out set, or the last attempt's error; CORIO_ETIMEOUT as
  * soon as the deadline has passed. */

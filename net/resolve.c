@@ -7,6 +7,8 @@
 #include "net_internal.h"
 #include "sock.h"
 
+void (*corio__net_resolve_hook)(const char *host);
+
 static int unix_address(const char *address, corio__netaddr_t *a) {
   size_t n = strlen(address);
   if (n == 0 || n > CORIO__UNIX_PATH_MAX) return CORIO_EBADADDR;
@@ -52,8 +54,11 @@ static int lookup(const corio__network_t *nw, const char *host, size_t hostlen, 
   if (hostlen >= sizeof name) return CORIO_ENOSUCHHOST; /* longer than any DNS name */
   memcpy(name, host, hostlen);
   name[hostlen] = 0;
+  if (deadline && corio_nanotime() >= deadline) return CORIO_ETIMEOUT;
   /* Outside a coroutine enter fails and the call just blocks this thread. */
   bool entered = corio_syscall_enter() == 0;
+  void (*hook)(const char *) = corio__net_resolve_hook;
+  if (hook) hook(name);
   int err = corio__sock_resolve(name, nw->family, out, CORIO__NET_MAX_ADDRS, count);
   if (entered) corio_syscall_exit();
   if (err) return err;
