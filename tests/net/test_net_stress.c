@@ -14,6 +14,7 @@
 #define STACK ((size_t)64 * 1024)
 
 typedef struct stress {
+  int conns;                /* this round's connections */
   char addr[CORIO_NET_ADDRSTRLEN];
   corio_listener_t *l;
   corio_chan_t *tokens;     /* IN_FLIGHT slots */
@@ -58,7 +59,7 @@ static void server(void *p) {
 }
 
 static void acceptor(void *p) {
-  for (int i = 0; i < CONNS; i++) {
+  for (int i = 0; i < S.conns; i++) {
     corio_conn_t *c = NULL;
     int err = corio_listener_accept(S.l, &c);
     if (err) {
@@ -111,9 +112,10 @@ static void client(void *p) {
   corio_wg_done(&S.wg);
 }
 
-static int stress_main(void *arg) {
-  test_net_setup();
-  int base = test_count_handles();
+/* One round of conns connections, checked. */
+static void stress_round(int conns) {
+  memset(&S, 0, sizeof S);
+  S.conns = conns;
   S.wg = (corio_wg_t)CORIO_WG_INIT;
   S.tokens = corio_chan_create(1, IN_FLIGHT);
   CHECK(S.tokens != NULL);
@@ -121,7 +123,7 @@ static int stress_main(void *arg) {
   CHECK(corio_listener_addr(S.l, S.addr, sizeof S.addr) > 0);
   corio_wg_add(&S.wg, 1);
   CHECK_EQ(corio_spawn(acceptor, NULL), 0);
-  for (int i = 0; i < CONNS; i++) {
+  for (int i = 0; i < conns; i++) {
     char token = 't';
     corio_chan_send(S.tokens, &token); /* blocks while IN_FLIGHT are open */
     corio_wg_add(&S.wg, 1);
@@ -137,11 +139,24 @@ static int stress_main(void *arg) {
   CHECK_EQ(atomic_load(&S.first_err), 0);
   CHECK_EQ(atomic_load(&S.failed_dial), 0);
   CHECK_EQ(atomic_load(&S.mismatched), 0);
-  CHECK_EQ(atomic_load(&S.ok), CONNS);
-  CHECK_EQ(atomic_load(&S.accepted), CONNS);
+  CHECK_EQ(atomic_load(&S.ok), conns);
+  CHECK_EQ(atomic_load(&S.accepted), conns);
   CHECK_EQ(atomic_load(&S.sent_sum), atomic_load(&S.served_sum));
   CHECK_EQ(atomic_load(&S.sent_sum), atomic_load(&S.echoed_sum));
-  CHECK_EQ(test_count_handles(), base);
+}
+
+static int stress_main(void *arg) {
+  test_net_setup();
+  /* The baseline is taken once the process holds what it keeps for its
+   * life: on Windows, Winsock's own handles from its start-up and those of
+   * the runtime's threads, which the first busy moments start (a few
+   * handles that would otherwise read as a leak). */
+  stress_round(256);
+  int base = test_count_handles();
+  stress_round(CONNS);
+  int after = test_count_handles();
+  printf("net_stress: handles %d before, %d after %d connections\n", base, after, CONNS);
+  CHECK_EQ(after, base);
   return 0;
 }
 
