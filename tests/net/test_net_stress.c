@@ -148,9 +148,8 @@ static void stress_round(int conns) {
 static int stress_main(void *arg) {
   test_net_setup();
   /* The baseline is taken once the process holds what it keeps for its
-   * life: on Windows, Winsock's own handles from its start-up and those of
-   * the runtime's threads, which the first busy moments start (a few
-   * handles that would otherwise read as a leak). */
+   * life (on Windows, what Winsock opens at its start-up), after a first
+   * round that is checked like the main one. */
   stress_round(256);
   int base = test_count_handles();
   stress_round(CONNS);
