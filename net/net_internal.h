@@ -50,7 +50,8 @@ int corio__net_conn_new(uintptr_t h, int family, int sotype, corio_conn_t **out)
 /* Tests only: when set, called with the host name inside the syscall
  * handoff just before the resolver, so a test can hold the resolver's
  * thread (as a slow DNS server would) and watch the runtime carry on. */
-extern void (*corio__net_resolve_hook)(const char *host);
+typedef void (*corio__net_hook_fn)(const char *host);
+extern _Atomic(corio__net_hook_fn) corio__net_resolve_hook;
 
 /* Dial each of addrs in order until one connects (dial's loop, apart for
  * tests): 0 with *out set, or the last attempt's error; CORIO_ETIMEOUT as
