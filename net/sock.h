@@ -74,12 +74,13 @@ int corio__sock_listen(uintptr_t h);
 
 /* Accept the next connection on listening socket lfd, whose family is
  * family: *h receives a new socket, ready for corio__fd_init (non-blocking
- * or overlapped, not inherited, accepted-context updated on Windows), its
- * peer address readable with corio__sock_peer_addr. Takes the read lock;
+ * or overlapped, not inherited, accepted-context updated on Windows), and
+ * *peer (may be NULL) its peer's address as accept reported it (Windows:
+ * GetAcceptExSockaddrs; an unnamed Unix peer: path ""). Takes the read lock;
  * the read deadline applies; connections the peer aborted before they were
  * taken are skipped. 0, CORIO_ENETCLOSING, CORIO_ETIMEOUT, CORIO_ETOOMANY,
  * or the OS's error (EMFILE ...). */
-int corio__sock_accept(corio__fd_t *lfd, int family, uintptr_t *h);
+int corio__sock_accept(corio__fd_t *lfd, int family, uintptr_t *h, corio__netaddr_t *peer);
 
 /* Connect fd to a, parking until the connection is made or fails. Takes
  * the write lock; the write deadline applies (dial sets it). Windows binds
