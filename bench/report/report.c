@@ -46,8 +46,8 @@ static const struct scen_info {
     {"wake_storm", "wake storm: 10k readers, all ran (1 P)", "wake storm (all 10k)", KIND_LATENCY, NULL, 0, NULL},
     {"echo_1p", "echo, 1000 connections (1 P)", "echo, 1 P", KIND_THROUGHPUT, "go", 1 / 1.2, ">= 1.2x Go's ops/s"},
     {"echo_2p", "echo, 1000 connections (2 Ps)", "echo, 2 Ps", KIND_THROUGHPUT, "go", 1 / 1.2, ">= 1.2x Go's ops/s"},
-    {"conn_rate", "connection rate: dial, accept, echo, close (1 P)", "conn rate", KIND_LATENCY, "go", 1.0, "ahead of Go"},
-    {"http_hello", "HTTP hello under wrk, 100 connections (1 P)", "HTTP hello", KIND_THROUGHPUT, NULL, 0, NULL},
+    {"conn_rate", "connection rate (1 P): dial, echo, close", "conn rate", KIND_LATENCY, "go", 1.0, "ahead of Go"},
+    {"http_hello", "HTTP hello, wrk, 100 connections (1 P)", "HTTP hello", KIND_THROUGHPUT, NULL, 0, NULL},
     {"mem_chan", "memory per coroutine parked on a channel", "parked on channel", KIND_MEMORY, NULL, 4608, "<= 4.5 KiB"},
     {"mem_io", "memory per coroutine parked on I/O", "parked on I/O", KIND_MEMORY, NULL, 4608, "<= 4.5 KiB"},
 };
