@@ -34,6 +34,11 @@ int corio__net_conn_new(uintptr_t h, int family, int sotype, const corio__netadd
   return 0;
 }
 
+void corio__net_unlink_once(_Atomic bool *unlinked, bool wanted, const char *path) {
+  if (wanted && !atomic_exchange_explicit(unlinked, true, memory_order_acq_rel))
+    corio__sock_unlink(path);
+}
+
 ptrdiff_t corio_conn_read(corio_conn_t *c, void *buf, size_t len) {
   if (!c || (!buf && len > 0)) return CORIO_EINVAL;
   return corio__fd_read(&c->pfd, buf, len);
@@ -49,9 +54,8 @@ ptrdiff_t corio_conn_write(corio_conn_t *c, const void *buf, size_t len) {
 
 int corio_conn_close(corio_conn_t *c) {
   if (!c) return CORIO_EINVAL;
-  int err = corio__fd_close(&c->pfd);
-  if (err != CORIO_ENETCLOSING && c->unlink_on_close) corio__sock_unlink(c->laddr.path);
-  return err;
+  corio__net_unlink_once(&c->unlinked, c->unlink_on_close, c->laddr.path);
+  return corio__fd_close(&c->pfd);
 }
 
 int corio_conn_close_write(corio_conn_t *c) {

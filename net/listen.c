@@ -153,10 +153,8 @@ int corio_listener_control(corio_listener_t *l, int (*fn)(corio_handle_t h, void
 
 int corio_listener_close(corio_listener_t *l) {
   if (!l) return CORIO_EINVAL;
-  int err = corio__fd_close(&l->pfd);
-  /* Only the first close gets past fd_close, so the file goes once. */
-  if (err != CORIO_ENETCLOSING && l->unlink_on_close) corio__sock_unlink(l->laddr.path);
-  return err;
+  corio__net_unlink_once(&l->unlinked, l->unlink_on_close, l->laddr.path);
+  return corio__fd_close(&l->pfd);
 }
 
 void corio_listener_free(corio_listener_t *l) {

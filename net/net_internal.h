@@ -21,6 +21,7 @@ struct corio_conn {
   corio__netaddr_t laddr;   /* read once at creation; immutable */
   corio__netaddr_t raddr;   /* family CORIO__AF_UNSPEC when unconnected */
   bool unlink_on_close;     /* a unixgram socket file listen_packet made */
+  _Atomic bool unlinked;    /* the first close took the file away */
 };
 
 struct corio_listener {
@@ -28,7 +29,13 @@ struct corio_listener {
   int family;
   corio__netaddr_t laddr;
   bool unlink_on_close;     /* a Unix socket file this listener made */
+  _Atomic bool unlinked;    /* the first close took the file away */
 };
+
+/* Remove a Unix socket file once, before its socket is closed (Go's order:
+ * after the close another process could bind the same path, and we would
+ * remove its file). */
+void corio__net_unlink_once(_Atomic bool *unlinked, bool wanted, const char *path);
 
 /* What an address is resolved for: listen (an empty host is every local
  * address) or dial (an empty host is the local system). */
