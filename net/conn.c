@@ -12,8 +12,8 @@ static int fd_kind(int sotype) {
   return sotype == CORIO__SOCK_STREAM ? CORIO__FD_STREAM : CORIO__FD_DGRAM;
 }
 
-int corio__net_conn_new(uintptr_t h, int family, int sotype, const corio__netaddr_t *peer,
-                        corio_conn_t **out) {
+int corio__net_conn_new(uintptr_t h, int family, int sotype, const corio__netaddr_t *local,
+                        const corio__netaddr_t *peer, corio_conn_t **out) {
   corio_conn_t *c = corio__calloc(1, CORIO__LINE_SIZE(sizeof *c));
   if (!c) return CORIO_ENOMEM;
   c->family = family;
@@ -21,7 +21,9 @@ int corio__net_conn_new(uintptr_t h, int family, int sotype, const corio__netadd
   /* Addresses first, from the raw socket we still own: an error then
    * leaves h with the caller, untouched. An unconnected datagram socket
    * has no peer. */
-  int err = corio__sock_local_addr(h, family, &c->laddr);
+  int err = 0;
+  if (local) c->laddr = *local;
+  else err = corio__sock_local_addr(h, family, &c->laddr);
   if (peer) c->raddr = *peer;
   else if (err == 0 && corio__sock_peer_addr(h, family, &c->raddr) != 0)
     memset(&c->raddr, 0, sizeof c->raddr);

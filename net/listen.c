@@ -124,7 +124,11 @@ int corio_listener_accept(corio_listener_t *l, corio_conn_t **out) {
   corio__netaddr_t peer;
   int err = corio__sock_accept(&l->pfd, l->family, &h, &peer);
   if (err) return err;
-  err = corio__net_conn_new(h, l->family, CORIO__SOCK_STREAM, &peer, out);
+  /* A listener bound to one address (or a Unix path) accepts on exactly
+   * that address: no getsockname needed. A wildcard's connections each
+   * have their own. */
+  bool exact = l->family == CORIO__AF_UNIX || !corio__net_is_unspecified(&l->laddr);
+  err = corio__net_conn_new(h, l->family, CORIO__SOCK_STREAM, exact ? &l->laddr : NULL, &peer, out);
   if (err) {
     corio__sock_close_raw(h);
     return err;
@@ -173,7 +177,7 @@ int corio_net_listen_packet(const char *network, const char *address, corio_conn
   uintptr_t h;
   err = bind_address(network, address, CORIO__SOCK_DGRAM, CORIO__SOCK_ROLE_PACKET, &bound, &h);
   if (err) return err;
-  err = corio__net_conn_new(h, bound.family, CORIO__SOCK_DGRAM, NULL, out);
+  err = corio__net_conn_new(h, bound.family, CORIO__SOCK_DGRAM, NULL, NULL, out);
   if (err) {
     corio__sock_close_raw(h);
     if (bound.family == CORIO__AF_UNIX && bound.path[0] != '@') corio__sock_unlink(bound.path);

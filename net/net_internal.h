@@ -51,11 +51,11 @@ int corio__net_resolve(const corio__network_t *nw, const char *address, int purp
                        int64_t deadline, corio__netaddr_t *out, int *count);
 
 /* A new connection object over a connected or bound socket h (taken over on
- * success; on error the caller still owns h). Reads its local address, and
- * its peer's unless peer gives it (NULL: ask the system; none for an
- * unconnected datagram socket). */
-int corio__net_conn_new(uintptr_t h, int family, int sotype, const corio__netaddr_t *peer,
-                        corio_conn_t **out);
+ * success; on error the caller still owns h). local and peer give its
+ * addresses when the caller knows them; NULL asks the system (no peer for
+ * an unconnected datagram socket). */
+int corio__net_conn_new(uintptr_t h, int family, int sotype, const corio__netaddr_t *local,
+                        const corio__netaddr_t *peer, corio_conn_t **out);
 
 /* Tests only: when set, called with the host name inside the syscall
  * handoff just before the resolver, so a test can hold the resolver's
