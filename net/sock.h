@@ -91,8 +91,10 @@ int corio__sock_accept(corio__fd_t *lfd, int family, uintptr_t *h, corio__netadd
 int corio__sock_connect(corio__fd_t *fd, const corio__netaddr_t *a);
 
 /* Receive one datagram (or, on a stream socket, up to len bytes) into buf,
- * truncating it to len; *from (may be NULL) receives the sender's address in
- * the socket's family (an unnamed Unix sender: path ""). Takes the read
+ * truncating it to len (the rest of the datagram is dropped and len is
+ * returned: Windows' WSAEMSGSIZE is that case, not an error); datagram
+ * conns read through here too. *from (may be NULL) receives the sender's
+ * address in the socket's family (an unnamed Unix sender: path ""). Takes the read
  * lock; the read deadline applies. Returns the count (0 for an empty
  * datagram; CORIO_EEOF for end of stream on a stream socket), or
  * CORIO_ENETCLOSING, CORIO_ETIMEOUT, CORIO_ETOOMANY, the OS's error
