@@ -162,4 +162,15 @@ int corio__sock_unlink(const char *path);
  * and the like, with the C library's errno constants), else 0. */
 int corio__sock_errno(int err);
 
+/* Notes for a completion-port half (Windows), from the contracts above:
+ * open: WSASocketW(..., WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+ * accept: a fresh socket of `family`, AcceptEx through the FD's read
+ * operation, GetAcceptExSockaddrs for *peer, SO_UPDATE_ACCEPT_CONTEXT, and a
+ * new socket after ERROR_NETNAME_DELETED / WSAECONNRESET; connect (stream):
+ * bind to the wildcard of a's family if unbound, ConnectEx through the write
+ * operation, SO_UPDATE_CONNECT_CONTEXT; connect (datagram): connect();
+ * recvfrom / sendto: WSARecvFrom / WSASendTo, len 0 included; errno: the
+ * WSAE* codes to the C library's E* values; AF_UNIX where the system has it
+ * (EAFNOSUPPORT otherwise, which the tests report as a skip). */
+
 #endif
