@@ -170,7 +170,8 @@ int corio__sock_errno(int err);
  * bind to the wildcard of a's family if unbound, ConnectEx through the write
  * operation, SO_UPDATE_CONNECT_CONTEXT; connect (datagram): connect();
  * recvfrom / sendto: WSARecvFrom / WSASendTo, len 0 included; errno: the
- * WSAE* codes to the C library's E* values; AF_UNIX where the system has it
+ * WSAE* codes to the C library's E* values (WSAESHUTDOWN, a write after
+ * close-write, as EPIPE, which is what Unix reports); AF_UNIX where the system has it
  * (EAFNOSUPPORT otherwise, which the tests report as a skip). */
 
 #endif
