@@ -179,15 +179,20 @@ int corio__sock_listen(uintptr_t h) {
 
 /* ---- operations that park ---- */
 
-int corio__sock_accept(corio__fd_t *lfd, int family, uintptr_t *h) {
-  /* AcceptEx's two addresses; net/ reads them again with getsockname and
-   * getpeername, which the accept-context update makes work. */
+int corio__sock_accept(corio__fd_t *lfd, int family, uintptr_t *h, corio__netaddr_t *peer) {
+  /* AcceptEx's two addresses; the peer's is read back from it. */
   char addrbuf[2 * (sizeof(struct sockaddr_storage) + 16)];
   for (;;) {
     uintptr_t s;
     int err = corio__sock_open(family, CORIO__SOCK_STREAM, &s);
     if (err) return err;
     err = corio__fd_accept_ex(lfd, s, addrbuf, sizeof addrbuf);
+    if (err == 0 && peer) {
+      struct sockaddr_storage ss;
+      int len = 0;
+      err = corio__fd_accept_ex_peer(lfd, addrbuf, &ss, &len);
+      if (err == 0) from_sys(&ss, len, family, peer);
+    }
     if (err == 0) {
       *h = s;
       return 0;

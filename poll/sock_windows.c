@@ -141,6 +141,30 @@ int corio__fd_accept_ex(corio__fd_t *fd, uintptr_t accepted, void *addrbuf, size
   return err;
 }
 
+int corio__fd_accept_ex_peer(corio__fd_t *fd, const void *addrbuf, struct sockaddr_storage *peer,
+                             int *peerlen) {
+  if (!is_socket(fd) || !addrbuf || !peer || !peerlen) return CORIO_EINVAL;
+  int err = corio__fd_incref(fd);
+  if (err) return err;
+  /* Through the extension pointer, as for AcceptEx itself: mswsock's export
+   * leaves both addresses NULL under Wine 8. */
+  LPFN_GETACCEPTEXSOCKADDRS fn = extension((SOCKET)fd->handle, (GUID)WSAID_GETACCEPTEXSOCKADDRS);
+  if (!fn) err = win32_err((DWORD)WSAGetLastError());
+  corio__fd_decref(fd);
+  if (err) return err;
+  const DWORD addrlen = sizeof(struct sockaddr_storage) + 16;
+  struct sockaddr *local = NULL, *remote = NULL;
+  int llen = 0, rlen = 0;
+  fn((void *)addrbuf, 0, addrlen, addrlen, &local, &llen, &remote, &rlen);
+  memset(peer, 0, sizeof *peer);
+  *peerlen = 0;
+  if (remote && rlen > 0) {
+    *peerlen = rlen < (int)sizeof *peer ? rlen : (int)sizeof *peer;
+    memcpy(peer, remote, (size_t)*peerlen);
+  }
+  return 0;
+}
+
 /* ---- datagrams ---- */
 
 /* The addresses of one WSARecvFrom / WSASendTo. The OS writes the sender's

@@ -42,6 +42,15 @@ int corio__fd_connect_ex(corio__fd_t *fd, const struct sockaddr *sa, int salen);
  * The caller keeps ownership of `accepted` in every case. */
 int corio__fd_accept_ex(corio__fd_t *fd, uintptr_t accepted, void *addrbuf, size_t addrbuf_len);
 
+/* The peer's address from the buffer a successful corio__fd_accept_ex on
+ * listener fd filled (GetAcceptExSockaddrs), copied into *peer (zeroed
+ * first) with its length in *peerlen (0 when the system gave none, e.g. an
+ * unnamed Unix peer). Holds a reference meanwhile. 0, CORIO_EINVAL (not a
+ * socket, a NULL argument), the closing error, or the WSA error of the
+ * extension lookup. */
+int corio__fd_accept_ex_peer(corio__fd_t *fd, const void *addrbuf, struct sockaddr_storage *peer,
+                             int *peerlen);
+
 /* Receive one datagram (WSARecvFrom) into buf, parking until one comes; the
  * read deadline applies. A datagram longer than len is cut to len bytes and
  * the rest discarded (as recvfrom does on Unix). len 0 still takes one

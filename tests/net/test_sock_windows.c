@@ -223,13 +223,14 @@ typedef struct seam_test {
   corio__fd_t *lfd;
   int family;
   uintptr_t accepted;
+  corio__netaddr_t peer; /* as AcceptEx reported it */
   int accept_err;
   _Atomic int done;
 } seam_test_t;
 
 static void seam_accept(void *arg) {
   seam_test_t *t = arg;
-  t->accept_err = corio__sock_accept(t->lfd, t->family, &t->accepted);
+  t->accept_err = corio__sock_accept(t->lfd, t->family, &t->accepted, &t->peer);
   atomic_store(&t->done, 1);
 }
 
@@ -258,7 +259,8 @@ static corio__fd_t *listener(int family, corio__netaddr_t *a) {
 }
 
 /* ConnectEx needs a bound socket: the seam binds one nobody bound. The
- * accepted socket knows both addresses (SO_UPDATE_ACCEPT_CONTEXT). */
+ * accepted socket knows both addresses (SO_UPDATE_ACCEPT_CONTEXT), and the
+ * peer's address comes back from AcceptEx's buffer too. */
 static void connect_unbound(int family) {
   corio__netaddr_t la;
   seam_test_t t = {.lfd = listener(family, &la), .family = family};
@@ -279,6 +281,10 @@ static void connect_unbound(int family) {
   CHECK_EQ(corio__sock_peer_addr(t.accepted, family, &ap), 0);
   CHECK_EQ(ap.port, cl.port);
   CHECK(memcmp(ap.ip, cl.ip, 16) == 0);
+  /* AcceptEx's own copy of the peer's address agrees. */
+  CHECK_EQ(t.peer.family, family);
+  CHECK_EQ(t.peer.port, cl.port);
+  CHECK(memcmp(t.peer.ip, cl.ip, 16) == 0);
   corio__fd_t *s = wrap(t.accepted, CORIO__FD_STREAM);
   char b[8];
   CHECK_EQ(corio__fd_write(c, "seam", 4), 4);
