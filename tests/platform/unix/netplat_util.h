@@ -36,5 +36,7 @@ static inline long test_raise_handle_limit(void) {
 
 /* Unix-domain sockets exist. */
 static inline bool test_have_af_unix(void) { return true; }
+/* Unix-domain datagram sockets (unixgram). */
+static inline bool test_have_af_unix_dgram(void) { return true; }
 
 #endif

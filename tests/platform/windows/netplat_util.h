@@ -73,14 +73,17 @@ static inline void test_net_setup(void) {}
 /* Windows has no per-process descriptor limit to raise. */
 static inline long test_raise_handle_limit(void) { return 1L << 20; }
 
-/* AF_UNIX sockets: Windows 10 1803 and later; not every Wine. */
-static inline bool test_have_af_unix(void) {
+/* AF_UNIX sockets of a type: Windows 10 1803 and later have stream sockets
+ * only (no unixgram); Wine 8 has none. */
+static inline bool test_have_af_unix_type(int type) {
   WSADATA wd;
   WSAStartup(MAKEWORD(2, 2), &wd);
-  SOCKET s = socket(AF_UNIX, SOCK_STREAM, 0);
+  SOCKET s = socket(AF_UNIX, type, 0);
   if (s == INVALID_SOCKET) return false;
   closesocket(s);
   return true;
 }
+static inline bool test_have_af_unix(void) { return test_have_af_unix_type(SOCK_STREAM); }
+static inline bool test_have_af_unix_dgram(void) { return test_have_af_unix_type(SOCK_DGRAM); }
 
 #endif
