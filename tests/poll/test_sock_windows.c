@@ -532,6 +532,50 @@ Test(sock_windows, datagrams_with_addresses_empty_truncated_deadline_close) {
   run_program(2, datagram_main, NULL);
 }
 
+/* A datagram socket attached to a foreign port before corio saw it waits
+ * on events (fd_windows.h): WSARecvFrom pends there too, its address is
+ * written into the operation's block, nothing reaches the foreign port, and
+ * close still unblocks a pending receive. */
+static int dgram_event_main(void *arg) {
+  CHECK(win_wsa());
+  struct sockaddr_in aa, ba;
+  SOCKET as = udp_socket(&aa), bs = udp_socket(&ba);
+  CHECK(as != INVALID_SOCKET && bs != INVALID_SOCKET);
+  HANDLE port = win_port();
+  CHECK(CreateIoCompletionPort((HANDLE)bs, port, 5, 0) == port);
+  corio_fd_t *a = open_fd(as, CORIO_FD_DGRAM), *b = open_fd(bs, CORIO_FD_DGRAM);
+  CHECK(!corio_fd_pollable(b));
+  dgram_test_t t = {.fd = b};
+  CHECK_EQ(corio_spawn(receiver, &t), 0);
+  wait_for(&t.state, 1);
+  corio_sleep(30 * MS);
+  CHECK_EQ(atomic_load(&t.state), 1); /* one P: the wait handed it on */
+  CHECK_EQ(corio__fd_sendto(a, "event", 5, (struct sockaddr *)&ba, sizeof ba), 5);
+  wait_for(&t.state, 2);
+  CHECK_EQ(t.got, 5);
+  CHECK(same_addr(&t.from, &aa));
+  /* Replies go out on the event path as well. */
+  CHECK_EQ(corio__fd_sendto(b, NULL, 0, (struct sockaddr *)&aa, sizeof aa), 0);
+  char buf[8];
+  CHECK_EQ(corio__fd_recvfrom(a, buf, sizeof buf, NULL, NULL), 0);
+  CHECK(win_port_empty(port));
+  t = (dgram_test_t){.fd = b};
+  int64_t t0 = corio_nanotime();
+  CHECK_EQ(corio_spawn(receiver, &t), 0);
+  CHECK_EQ(corio_spawn(dgram_closer, &t), 0);
+  wait_for(&t.state, 2);
+  CHECK_EQ(t.got, CORIO_ENETCLOSING);
+  CHECK(t.returned - t0 < 2 * SEC);
+  corio_fd_free(a);
+  corio_fd_free(b);
+  CloseHandle(port);
+  return 0;
+}
+
+Test(sock_windows, datagrams_on_the_event_path) {
+  run_program(1, dgram_event_main, NULL);
+}
+
 /* ---- datagrams from many senders at once, four Ps ---- */
 
 #define SENDERS 16
