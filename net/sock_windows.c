@@ -18,8 +18,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "base.h"
 #include "corio/runtime.h"
-#include "sched.h"
 #include "sock_windows.h"
 
 /* Not in every SDK's headers. */
