@@ -1,9 +1,10 @@
 /* runtime/netpoll: poll descriptors over one OS backend.
  *
  * ---- Life of the poller (netpoll.c) ----
- *   int  corio__netpoll_init(void)
- *        Create the poller. Called once by corio_init (again after a
- *        corio_shutdown). 0 or a negative corio error.
+ *   int  corio__netpoll_init(int nprocs)
+ *        Create the poller for a runtime of nprocs Ps. Called once by
+ *        corio_init (again after a corio_shutdown). 0 or a negative corio
+ *        error.
  *   void corio__netpoll_fini(void)
  *        Destroy the poller and free every poll descriptor, open or not;
  *        called by corio_shutdown after every M has stopped. Deadline timers
@@ -11,7 +12,7 @@
  *        then on the heaps may be freed but not walked.
  * Both call the backend's corio__netpoll_backend_init / _fini below.
  *
- * ---- Backend contract (netpoll_epoll.c, netpoll_windows.c) ----
+ * ---- Backend contract (netpoll_epoll_linux.c, netpoll_windows.c) ----
  * Each backend defines, with these exact names:
  *
  *   int  corio__netpoll_backend_init(void)
@@ -43,6 +44,10 @@
  *        wakes costs one wake-up.
  *   bool corio__netpoll_is_poll_fd(uintptr_t handle)
  *        True for the poller's own handles (so user code can't close them).
+ *   uint32_t corio__netpoll_backend_caps(void)
+ *        What the backend promises beyond this contract: a set of
+ *        CORIO__NETPOLL_CAP_* bits (below), the same for the whole process.
+ *        A backend that promises nothing returns 0 and loses only speed.
  *
  * A backend reports what the OS said about a registered handle with
  *   corio__netpoll_ready_event(pd, tag, tag_bits, mode, ev, out)
@@ -52,22 +57,27 @@
  * (ev has CORIO__PD_EV_HUP) and readies the waiters of mode: 'r', 'w' or
  * 'r'+'w'.
  *
- * The hang-up hint (readiness backends only). A reader on a readiness
- * backend may skip the read that would fail with "would block" after a read
- * that came back short, and wait for the next notification first (the poll
- * layer's short-read rule, poll/fd_unix.c). That is safe only while every
- * byte still to be read will be announced by a notification yet to come. An
- * edge-triggered backend announces a hang-up (end of file, peer shutdown, an
- * error) once, possibly in the same notification as the last data; and a TCP
- * read stops short at urgent data with bytes left behind. So the epoll
- * backend passes CORIO__PD_EV_HUP for EPOLLRDHUP, EPOLLHUP, EPOLLERR and
- * EPOLLPRI (urgent data; registered for this), and the descriptor keeps the
- * hint, sticky until it is next opened: from then on its reader makes every
- * read. The hint is stored before the waiter slot is looked at and readied,
- * so a reader that took or dropped the READY of that notification (by
- * corio__pd_wait or corio__pd_reset) sees the hint (corio__pd_hup_seen); the
- * memory orders are argued in netpoll.c. The IOCP backend reports
- * completions, never readiness, and never sets the hint: it has no use there.
+ * ---- Capability CORIO__NETPOLL_CAP_STICKY_HUP: "reports a sticky hang-up" ----
+ * A reader on a readiness backend may skip the read that would fail with
+ * "would block" after a read that came back short, and wait for the next
+ * notification first (the poll layer's short-read rule, poll/fd_unix.c).
+ * That is safe only while every byte still to be read will be announced by
+ * a notification yet to come. An edge-triggered backend announces a hang-up
+ * (end of file, peer shutdown, an error) once, possibly in the same
+ * notification as the last data; and a TCP read stops short at urgent data
+ * with bytes left behind. A backend with this capability passes
+ * CORIO__PD_EV_HUP for every event of that class (epoll: EPOLLRDHUP,
+ * EPOLLHUP, EPOLLERR and EPOLLPRI, urgent data, registered for this), and
+ * the descriptor keeps the hint, sticky until it is next opened: from then
+ * on its reader makes every read. The hint is stored before the waiter slot
+ * is looked at and readied, so a reader that took or dropped the READY of
+ * that notification (by corio__pd_wait or corio__pd_reset) sees the hint
+ * (corio__pd_hup_seen); the memory orders are argued in netpoll.c.
+ * The poll layer reads the capability once, when an FD is initialised
+ * (corio__netpoll_caps); without it the short-read rule stays off and every
+ * read is made. epoll has it. IOCP reports completions, never readiness,
+ * and has no use for it; a kqueue or io_uring backend would leave it off
+ * until it can keep the promise.
  *
  * ---- Poll descriptors (netpoll.c), used by poll/ ----
  * A pd has a read and a write waiter slot, deadlines (absolute monotonic
@@ -82,6 +92,7 @@
 #ifndef CORIO_NETPOLL_H
 #define CORIO_NETPOLL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -98,8 +109,14 @@ enum {
 };
 
 /* Poller life (netpoll.c, see above). */
-int corio__netpoll_init(void);
+int corio__netpoll_init(int nprocs);
 void corio__netpoll_fini(void);
+
+/* Backend capabilities (corio__netpoll_backend_caps, see above). */
+enum { CORIO__NETPOLL_CAP_STICKY_HUP = 1u << 0 };
+/* The capabilities in force: the backend's (tests may mask some off,
+ * netpoll_testing.h). Read when an FD is initialised, not per operation. */
+uint32_t corio__netpoll_caps(void);
 
 /* Backend contract (see above). */
 int corio__netpoll_backend_init(void);
@@ -109,12 +126,13 @@ int corio__netpoll_close(uintptr_t handle);
 void corio__netpoll(int64_t delay, corio__glist_t *out);
 void corio__netpoll_break(void);
 bool corio__netpoll_is_poll_fd(uintptr_t handle);
+uint32_t corio__netpoll_backend_caps(void);
 
 /* ---- Called by backends ----
  * A tagged reference packs a descriptor's address and a tag of up to
  * CORIO__PD_TAG_BITS bits into the 64 bits the OS carries for us (epoll_data,
  * an IOCP completion key). Descriptors are 64-byte aligned and user-space
- * addresses fit in 48 bits on the supported systems (x86-64, aarch64), so the
+ * addresses fit in 48 bits on x86-64 (and on aarch64, should a port come), so the
  * address needs 42 bits; packing a descriptor that does not fit is fatal.
  * A NULL pd packs to its tag alone, so backends can use small tags for their
  * own sources (the eventfd, a break packet). */
@@ -156,13 +174,13 @@ void corio__pd_close(corio__pd_t *pd);
 /* Prepare for an I/O attempt in mode 'r' or 'w': forget a stale readiness
  * notification. CORIO__POLL_OK, or CLOSING / TIMEOUT (the deadline of mode has
  * passed) / NOT_POLLABLE (mode 'r' after an event error): do not attempt.
- * is_file is not used here: the poll layer picks the closing error's flavour. */
-int corio__pd_reset(corio__pd_t *pd, int mode, bool is_file);
+ * The poll layer picks the closing error's flavour. */
+int corio__pd_reset(corio__pd_t *pd, int mode);
 /* Park the calling coroutine until the handle is ready for mode ('r' or 'w'),
  * the deadline of mode passes, or pd is unblocked. Returns at once when a
  * notification is pending. CORIO__POLL_OK, CLOSING, TIMEOUT or NOT_POLLABLE.
  * Must be called on a coroutine. */
-int corio__pd_wait(corio__pd_t *pd, int mode, bool is_file);
+int corio__pd_wait(corio__pd_t *pd, int mode);
 /* Windows, after CancelIoEx: park until the operation's completion packet
  * (success or aborted) arrives, whatever the deadline or closing state. */
 void corio__pd_wait_canceled(corio__pd_t *pd, int mode);
@@ -175,20 +193,32 @@ void corio__pd_set_deadline(corio__pd_t *pd, int64_t deadline, int mode);
 /* Mark pd closing and wake both waiters with CLOSING; stops its timers. Once
  * per open (a second call is fatal). */
 void corio__pd_unblock(corio__pd_t *pd);
-/* The hang-up hint (see the backend contract): true once the backend has
- * reported a hang-up class event for this open of pd; false until then, and
- * always on backends without the hint. A reader that consumed or reset away
+/* The hang-up hint (CORIO__NETPOLL_CAP_STICKY_HUP, above): true once the
+ * backend has reported a hang-up class event for this open of pd; false
+ * until then, and always on backends without the capability. A reader that consumed or reset away
  * the READY delivered with the hint sees it. */
 bool corio__pd_hup_seen(corio__pd_t *pd);
 /* The descriptor's sequence (bumped at every close). */
 uintptr_t corio__pd_seq(const corio__pd_t *pd);
-/* Set the event-error flag if pd's sequence still matches seq (low bits). */
-void corio__pd_set_event_err(corio__pd_t *pd, uintptr_t seq);
 
+/* ---- The waiter count (Go's netpollWaiters), for the scheduler ----
+ * How many coroutines are parked on a pd, or were woken from one and have
+ * not run yet. netpoll.c keeps it: up in the park's commit, before the G
+ * becomes visible to wakers; down when the G runs again. The scheduler asks
+ * only corio__netpoll_any_waiters and keeps no copy.
+ *
+ * The count is only ever changed by the holder of a P (a coroutine, or the
+ * park's unlock callback). With a single P that is one thread at a time, so
+ * it changes with a plain load and store; with more, with an atomic add.
+ * That spares a 1-P runtime two locked instructions per I/O wait. Readers
+ * (the scheduler's passes, sysmon) need no order: a stale answer costs one
+ * poll, or one poll's delay, and the blocking poller is woken by a break. */
+extern _Atomic int32_t corio__netpoll_waiters; /* read only through the predicate */
 /* true when at least one G is parked on a pd, or was woken from one and has
  * not run yet: polling may find something, and an idle M blocks in the
- * poller rather than sleep. The count is sched's (corio__io_wait_add);
- * netpoll.c keeps it up to date. */
-static inline bool corio__netpoll_any_waiters(void) { return corio__io_waiting_any(); }
+ * poller rather than sleep. Inline: every park and poll decision asks. */
+static inline bool corio__netpoll_any_waiters(void) {
+  return atomic_load_explicit(&corio__netpoll_waiters, memory_order_relaxed) > 0;
+}
 
 #endif

@@ -10,6 +10,7 @@
 #include "os.h"
 #include "proc.h"
 #include "runq.h"
+#include "sched_testing.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,13 +38,13 @@ __attribute__((noinline)) corio_g_t *corio__getg(void) {
 
 corio_g_t *corio_current(void) { return corio__getg(); }
 uint64_t corio_g_id(const corio_g_t *g) { return g ? g->id : 0; }
-void *corio__g_param(corio_g_t *g) { return g->param; }
-void corio__g_set_param(corio_g_t *g, void *p) { g->param = p; }
 
-_Noreturn void corio__throw(const char *msg) {
-  fprintf(stderr, "corio: fatal error: %s\n", msg);
-  fflush(stderr);
-  abort();
+/* sched_testing.h. Acquire: the wait reason was written before the release
+ * store that made the G WAITING (after_switch). */
+const char *corio__g_debug_state(corio_g_t *g) {
+  uint32_t st = atomic_load_explicit(&g->status, memory_order_acquire);
+  if (st == G_SYSCALL) return "syscall";
+  return st == G_WAITING ? g->waitreason : NULL;
 }
 
 /* ---- G allocation ---- */
@@ -130,7 +131,6 @@ int corio__newproc(corio_fn_t fn, void *arg, size_t stack_size, corio_g_t **out)
   if (rc) return rc;
   g->fn = fn;
   g->arg = arg;
-  g->param = NULL;
   g->waitreason = NULL;
   g->m = NULL;
   g->id = atomic_fetch_add_explicit(&corio__sched.goidgen, 1, memory_order_relaxed) + 1;
@@ -324,24 +324,6 @@ CORIO__HOT int corio_yield(void) {
   switch_out(m, m->curg, ACT_YIELD_GLOBAL, true, false);
   return 0;
 }
-
-/* ---- the count of coroutines waiting on I/O (sched.h) ---- */
-
-CORIO__HOT void corio__io_wait_add(int delta) {
-  _Atomic int32_t *c = &corio__sched.io_waiting;
-  if (corio__sched.nprocs == 1) {
-    /* Only the single P's holder runs this, so no other writer races us;
-     * others (sysmon) only read. */
-    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + delta,
-                          memory_order_relaxed);
-  } else {
-    atomic_fetch_add_explicit(c, delta, memory_order_relaxed);
-  }
-}
-
-bool corio__io_waiting_any(void) { return corio__io_waiting_any_inline(); }
-
-int corio__io_waiting_count(void) { return atomic_load(&corio__sched.io_waiting); }
 
 /* ---- glists ---- */
 

@@ -37,7 +37,6 @@ struct corio_g {
   corio_g_t *schedlink; /* run queue / glist / free list link */
   struct corio__m *m;   /* the M running it, while running */
   const char *waitreason;
-  void *param;          /* corio__g_param */
   corio__stack_t stack;
   corio_fn_t fn;
   void *arg;
@@ -112,8 +111,6 @@ typedef struct corio__sched {
   _Atomic int64_t lastpoll;
   int nprocs;
   corio__p_t *allp;
-  /* Coroutines waiting on I/O (corio__io_wait_add). */
-  _Atomic int32_t io_waiting;
 
   corio__lock_t lock; /* guards the global run queue, idle lists, allm */
   corio_g_t *runqhead, *runqtail;
@@ -261,11 +258,6 @@ void corio__sysmon_ensure(void);
 void corio__sysmon_stop(void);
 void corio__sysmon_kick(void);
 
-/* corio__io_waiting_any, inline for the scheduler's own passes. */
-static inline bool corio__io_waiting_any_inline(void) {
-  return atomic_load_explicit(&corio__sched.io_waiting, memory_order_relaxed) > 0;
-}
-
 /* While no sysmon runs, the P's own M polls the network on its 61st passes,
  * or coroutines that keep switching among themselves would starve those
  * waiting on I/O; but only when nobody has polled since the P last looked
@@ -273,7 +265,7 @@ static inline bool corio__io_waiting_any_inline(void) {
 static inline bool corio__periodic_poll_due(corio__p_t *p) {
   if (atomic_load_explicit(&corio__sched.sysmon_on, memory_order_relaxed)) return false;
   uint32_t n = atomic_load_explicit(&corio__sched.npolls, memory_order_relaxed);
-  bool due = n == p->polls_seen && corio__io_waiting_any_inline();
+  bool due = n == p->polls_seen && corio__netpoll_any_waiters();
   p->polls_seen = n;
   return due;
 }

@@ -2,7 +2,6 @@
 #include "netpoll.h"
 #include "os.h"
 #include "proc.h"
-#include "runtime/alloc_internal.h"
 #include "sema_internal.h"
 
 #include <stdlib.h>
@@ -63,7 +62,7 @@ int corio_init(const corio_config_t *cfg) {
   }
   atomic_store(&s->lastpoll, corio__nanotime());
   corio__os_process_init();
-  rc = corio__netpoll_init();
+  rc = corio__netpoll_init(procs);
   if (rc) {
     corio__free(s->allp);
     s->allp = NULL;

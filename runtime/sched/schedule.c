@@ -188,7 +188,7 @@ void corio__handoffp(corio__p_t *p) {
   corio__pidleput(p);
   corio__unlock(&corio__sched.lock);
   /* Someone may be waiting on I/O with nobody polling. */
-  if (corio__io_waiting_any_inline() &&
+  if (corio__netpoll_any_waiters() &&
       atomic_load_explicit(&corio__sched.lastpoll, memory_order_acquire) != 0)
     corio__wakep();
 }
@@ -283,7 +283,7 @@ CORIO__HOT corio_g_t *corio__poll_on_park(corio__m_t *m) {
   if (!p || !corio__runqempty_owner(p) ||
       atomic_load_explicit(&corio__sched.runqsize, memory_order_acquire) ||
       atomic_load_explicit(&corio__sched.stopping, memory_order_acquire) ||
-      !corio__io_waiting_any_inline() ||
+      !corio__netpoll_any_waiters() ||
       atomic_load_explicit(&corio__sched.lastpoll, memory_order_acquire) == 0)
     return NULL;
   int64_t w = atomic_load_explicit(&p->timer0when, memory_order_relaxed);
@@ -357,7 +357,7 @@ top:
     if (g) return g;
   }
   /* Non-blocking poll, unless another M is already blocked in the poller. */
-  if (corio__io_waiting_any_inline() &&
+  if (corio__netpoll_any_waiters() &&
       atomic_load_explicit(&corio__sched.lastpoll, memory_order_acquire) != 0) {
     corio__glist_t l = {0};
     poll_network(0, &l);
@@ -406,7 +406,7 @@ top:
   /* Block in the poller until the next timer, if nobody else does. */
   int64_t until = corio__timers_earliest();
   int64_t last = atomic_load_explicit(&corio__sched.lastpoll, memory_order_acquire);
-  if ((corio__io_waiting_any_inline() || until != 0) && last != 0 &&
+  if ((corio__netpoll_any_waiters() || until != 0) && last != 0 &&
       atomic_compare_exchange_strong_explicit(&corio__sched.lastpoll, &last, 0,
                                               memory_order_acq_rel, memory_order_relaxed)) {
     atomic_store_explicit(&corio__sched.poll_until, until, memory_order_release);
