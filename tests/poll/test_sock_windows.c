@@ -188,16 +188,22 @@ Test(sock_windows, acceptex_connectex_update_contexts_and_shutdown) {
 
 static int connect_errors_main(void *arg) {
   CHECK(win_wsa());
-  /* A port nobody listens on: the listener's, once it is closed. */
+  /* A port nobody listens on, held by a bound socket that never listens:
+   * a closed listener's port could be taken meanwhile by another process
+   * running tests (its next bind to port 0), and the connect would succeed. */
+  SOCKET held = win_bound_socket();
+  CHECK(held != INVALID_SOCKET);
   struct sockaddr_in addr;
-  SOCKET l = win_listener(&addr);
-  CHECK(l != INVALID_SOCKET);
-  closesocket(l);
+  int alen = sizeof addr;
+  CHECK_EQ(getsockname(held, (struct sockaddr *)&addr, &alen), 0);
   corio_fd_t *c = open_fd(win_bound_socket(), CORIO_FD_STREAM);
   int err = corio__fd_connect_ex(c, (struct sockaddr *)&addr, sizeof addr);
-  printf("sock_windows: ConnectEx to a closed port: %d (%s)\n", err, corio_err_name(err));
+  printf("sock_windows: ConnectEx to a port without a listener: %d (%s)\n", err,
+         corio_err_name(err));
   CHECK(is_refused(err));
   corio_fd_free(c);
+  closesocket(held);
+  SOCKET l;
 
   /* ConnectEx wants a bound socket: an unbound one is refused with an
    * error, WSAEINVAL as documented. */
