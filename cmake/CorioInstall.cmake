@@ -22,7 +22,7 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/corioConfig.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/corio)
 
 if(CORIO_PLATFORM STREQUAL "windows")
-  set(CORIO_PC_LIBS "-lws2_32 -lntdll -lsynchronization -lmswsock")
+  set(CORIO_PC_LIBS "-lws2_32 -lntdll -lsynchronization -lmswsock -liphlpapi")
 else()
   set(CORIO_PC_LIBS "-pthread")
   if(mimalloc_FOUND)

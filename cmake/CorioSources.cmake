@@ -46,7 +46,7 @@ endfunction()
 # System libraries and the allocator.
 function(corio_platform_link tgt)
   if(CORIO_PLATFORM STREQUAL "windows")
-    target_link_libraries(${tgt} PUBLIC ws2_32 ntdll synchronization mswsock)
+    target_link_libraries(${tgt} PUBLIC ws2_32 ntdll synchronization mswsock iphlpapi)
     target_compile_definitions(${tgt} PUBLIC _WIN32_WINNT=0x0A00)
   else()
     find_package(Threads REQUIRED)

@@ -52,6 +52,7 @@
 #include "corio/sync.h"
 #include "fd.h"
 #include "netpoll_windows.h"
+#include "sock_windows.h"
 
 /* The io word:
  *
@@ -107,7 +108,8 @@ typedef struct corio__fd_win {
  * on a deadline or close, collect). 0 or an error (the closing error,
  * CORIO_ETIMEOUT, the call's own); op->qty holds the count, which may be
  * non-zero with ERROR_MORE_DATA. The caller holds the lock of op's direction
- * (and, for regular files, the offset lock). */
+ * (and, for regular files, the offset lock). Also used by the socket calls
+ * of sock_windows.c. */
 int corio__fd_win_exec_io(corio__fd_t *fd, corio__fd_op_t *op, corio__fd_submit_fn submit);
 /* The submit functions for op->buf: ReadFile / WriteFile, WSARecv / WSASend. */
 DWORD corio__fd_win_submit_read(corio__fd_t *fd, corio__fd_op_t *op, OVERLAPPED *ov);
@@ -135,29 +137,6 @@ void corio__fd_win_own_handle(corio__fd_t *fd);
  * deadlines), or the Win32 translation of the call's NTSTATUS. */
 int corio__fd_disassociate_iocp(corio__fd_t *fd);
 
-/* Sockets (kinds CORIO__FD_STREAM / DGRAM).
- *
- * Connect the socket, which the caller has bound (ConnectEx requires it), to
- * sa, parking meanwhile; the write deadline applies. 0, the closing error,
- * CORIO_ETIMEOUT, or the WSA error (WSAECONNREFUSED, ERROR_CONNECTION_REFUSED
- * as Wine reports it ...). */
-int corio__fd_connect_ex(corio__fd_t *fd, const struct sockaddr *sa, int salen);
-
-/* Accept a connection on the listening socket into `accepted`, a fresh
- * unbound socket of the same family, created by the caller for overlapped
- * use; the read deadline applies. addrbuf receives AcceptEx's two addresses
- * (at least 2 * (sizeof(struct sockaddr_storage) + 16) bytes). On success the
- * accepted socket inherits the listener's properties (SO_UPDATE_ACCEPT_CONTEXT)
- * and the caller wraps it in an FD of its own. 0, the closing error,
- * CORIO_ETIMEOUT, CORIO_EINVAL (addrbuf too small), or the WSA error; after
- * ERROR_NETNAME_DELETED or WSAECONNRESET (the peer left before the accept
- * completed) the caller should close `accepted` and try again with a new one.
- * The caller keeps ownership of `accepted` in every case. */
-int corio__fd_accept_ex(corio__fd_t *fd, uintptr_t accepted, void *addrbuf, size_t addrbuf_len);
-
-/* CORIO__FD_STREAM or CORIO__FD_DGRAM when handle is a socket, else 0
- * (starts Winsock if needed; os/ uses it to classify handles). */
-int corio__fd_win_socket_kind(uintptr_t handle);
 
 
 #endif
