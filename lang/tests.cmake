@@ -1,1 +1,39 @@
-# placeholder, replaced below
+# Script tests: every tests/lang/*.lang and lang/examples/*.lang is run by
+# lang/run_test.cmake with CORIO_PROCS=1 and CORIO_PROCS=4 (the same output is
+# expected from both). Beside NAME.lang:
+#   NAME.out     expected standard output (required)
+#   NAME.err     expected standard error (default: empty)
+#   NAME.status  expected exit status (default: 0)
+#   NAME.in      standard input (default: empty)
+#   NAME.args    arguments, one per line
+# A script whose first line is "// unix-only" is skipped on Windows.
+file(GLOB LANG_TEST_SCRIPTS CONFIGURE_DEPENDS
+  ${PROJECT_SOURCE_DIR}/tests/lang/*.lang ${CMAKE_CURRENT_SOURCE_DIR}/examples/*.lang)
+get_target_property(lang_emulator corio-lang CROSSCOMPILING_EMULATOR)
+if(NOT lang_emulator)
+  set(lang_emulator "")
+endif()
+foreach(script ${LANG_TEST_SCRIPTS})
+  get_filename_component(name ${script} NAME_WE)
+  get_filename_component(dir ${script} DIRECTORY)
+  get_filename_component(kind ${dir} NAME)
+  if(NOT EXISTS ${dir}/${name}.out)
+    continue()
+  endif()
+  file(STRINGS ${script} first LIMIT_COUNT 1)
+  if(WIN32 AND first MATCHES "unix-only")
+    continue()
+  endif()
+  foreach(procs 1 4)
+    set(tname lang_${kind}_${name}_p${procs})
+    add_test(NAME ${tname}
+      COMMAND ${CMAKE_COMMAND} -DLANG=$<TARGET_FILE:corio-lang> "-DEMULATOR=${lang_emulator}"
+              -DSCRIPT=${script} -DPROCS=${procs} -P ${CMAKE_CURRENT_SOURCE_DIR}/run_test.cmake)
+    set(env "CORIO_PROCS=${procs}")
+    if(CORIO_SANITIZE STREQUAL "address")
+      list(APPEND env "LSAN_OPTIONS=suppressions=${PROJECT_SOURCE_DIR}/tests/lsan.supp"
+                      "ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=0")
+    endif()
+    set_tests_properties(${tname} PROPERTIES ENVIRONMENT "${env}" LABELS "quick;lang" TIMEOUT 300)
+  endforeach()
+endforeach()

@@ -232,6 +232,7 @@ void task_init(void);
 
 void builtins_init(void) {
   builtins_register(core, (int)(sizeof core / sizeof core[0]));
+  g_globals[global_index("args", 4)].v = V_NIL; /* the script's arguments, set before it runs */
   task_init();
   chan_init();
   io_init();

@@ -281,6 +281,7 @@ static int open_flags(const char *m, int *flags) {
 static int b_open(task_t *t, int nargs) {
   value_t p = *arg(t, nargs, 0), m = nargs > 1 ? *arg(t, nargs, 1) : V_NIL;
   if (p.t != T_STR || (m.t != T_NIL && m.t != T_STR)) return raise(t, "wrong type: open(path, mode)");
+  if (g_fuzzing) return raise(t, "open is disabled while fuzzing");
   int flags;
   if (open_flags(m.t == T_STR ? AS_STR(m)->data : "r", &flags) < 0)
     return raise(t, "open: unknown mode '%s' (r, w, a, r+, w+)", AS_STR(m)->data);
@@ -300,6 +301,7 @@ static int b_open(task_t *t, int nargs) {
 static int b_create(task_t *t, int nargs) {
   value_t p = *arg(t, nargs, 0);
   if (p.t != T_STR) return raise(t, "wrong type: create(path)");
+  if (g_fuzzing) return raise(t, "create is disabled while fuzzing");
   corio_file_t *f;
   int r = corio_file_create(AS_STR(p)->data, &f);
   if (r < 0) {
@@ -314,6 +316,7 @@ static int b_create(task_t *t, int nargs) {
 static int b_pipe(task_t *t, int nargs) {
   (void)nargs;
   corio_file_t *r, *w;
+  if (g_fuzzing) return raise(t, "pipe is disabled while fuzzing");
   int e = corio_file_pipe(&r, &w);
   if (e < 0) return raise_corio(t, e, "pipe");
   value_t l = list_new(2);
@@ -325,7 +328,16 @@ static int b_pipe(task_t *t, int nargs) {
   return ST_OK;
 }
 
+static int b_remove(task_t *t, int nargs) {
+  value_t p = *arg(t, nargs, 0);
+  if (p.t != T_STR) return raise(t, "wrong type: remove(path)");
+  if (g_fuzzing) return raise(t, "remove is disabled while fuzzing");
+  if (remove(AS_STR(p)->data) != 0) return raise(t, "remove %s: failed", AS_STR(p)->data);
+  return ST_OK;
+}
+
 static const builtin_t io_builtins[] = {
+  {"remove", b_remove, 1, 1},
   {"open", b_open, 1, 2},
   {"create", b_create, 1, 1},
   {"pipe", b_pipe, 0, 0},
@@ -334,7 +346,7 @@ static const builtin_t io_builtins[] = {
 void io_init(void) {
   builtins_register(io_builtins, (int)(sizeof io_builtins / sizeof io_builtins[0]));
   static const char *names[3] = {"stdin", "stdout", "stderr"};
-  for (int i = 0; i < 3; i++) {
+  for (int i = 0; i < 3 && !g_fuzzing; i++) {
     corio_file_t *f = NULL;
     corio_handle_t h = std_handle(i);
     if (h == CORIO_INVALID_HANDLE || corio_file_new(h, names[i], &f) < 0) continue;
