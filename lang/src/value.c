@@ -220,7 +220,11 @@ static void fmt_float(sbuf_t *b, double d) {
   if (isnan(d)) { sb_put(b, "nan", 3); return; }
   if (isinf(d)) { sb_put(b, d < 0 ? "-inf" : "inf", d < 0 ? 4 : 3); return; }
   char tmp[64];
-  snprintf(tmp, sizeof tmp, "%.17g", d);
+  if (d == floor(d) && fabs(d) < 1e16) {
+    snprintf(tmp, sizeof tmp, "%.1f", d);
+    sb_put(b, tmp, strlen(tmp));
+    return;
+  }
   /* the shortest form that reads back the same */
   for (int prec = 1; prec <= 17; prec++) {
     snprintf(tmp, sizeof tmp, "%.*g", prec, d);
