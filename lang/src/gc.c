@@ -86,8 +86,9 @@ static void trace(obj_t *o) {
   case T_MAP: {
     map_t *m = (map_t *)o;
     for (size_t i = 0; i < m->cap; i++) {
+      if (m->keys[i].t == T_UNDEF) continue; /* an empty slot: its value was never written */
       mark_value(m->keys[i]);
-      if (m->vals[i].t != T_UNDEF) mark_value(m->vals[i]);
+      if (m->vals[i].t != T_UNDEF) mark_value(m->vals[i]); /* not a tombstone */
     }
     break;
   }

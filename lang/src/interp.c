@@ -85,6 +85,7 @@ static int raise_value(task_t *t, value_t v) {
 }
 
 void report_error(value_t err, const char *prefix) {
+  if (g_fuzzing) return;
   if (err.t != T_MAP) {
     fprintf(stderr, "%serror\n", prefix);
     return;
@@ -448,7 +449,8 @@ static int eval(task_t *t, node_t *n) {
   case N_LIST: {
     if ((st = eval_args(t, n->u.list.items, n->u.list.n))) return st;
     value_t l = list_new((size_t)n->u.list.n);
-    memcpy(AS_LIST(l)->items, &t->stack[t->sp - (size_t)n->u.list.n], (size_t)n->u.list.n * sizeof(value_t));
+    if (n->u.list.n) /* memcpy from or to NULL is undefined, even for 0 bytes */
+      memcpy(AS_LIST(l)->items, &t->stack[t->sp - (size_t)n->u.list.n], (size_t)n->u.list.n * sizeof(value_t));
     AS_LIST(l)->len = (size_t)n->u.list.n;
     t->sp -= (size_t)n->u.list.n;
     push(t, l);
