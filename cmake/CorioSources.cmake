@@ -1,19 +1,25 @@
 # Platform selection by file name: shared files carry no platform suffix.
-#   unix:    *_unix.c, *_linux.c, netpoll_epoll.c, *_sysv.S
-#   windows: *_windows.c, *_win.S
+#   *_unix.c                 POSIX: every platform but Windows
+#   *_linux.c, *_linux.h     Linux only (futex, epoll, direct system calls, TCP_ULP)
+#   *_windows.c              Windows
+#   *_sysv.S / *_win.S       the x86-64 System V / Windows ABIs
+# A BSD or macOS port adds its own suffix here (*_darwin.c, *_bsd.c) and
+# keeps the *_unix.c files.
 function(corio_platform_filter out)
   set(result "")
   foreach(f ${ARGN})
     get_filename_component(n ${f} NAME)
     set(keep TRUE)
-    if(n MATCHES "_(unix|linux|windows)\\.c$" OR n MATCHES "^netpoll_epoll\\.c$" OR n MATCHES "_(sysv|win)\\.S$")
+    if(n MATCHES "_(unix|linux|windows)\\.c$" OR n MATCHES "_(sysv|win)\\.S$")
       set(keep FALSE)
       if(CORIO_PLATFORM STREQUAL "windows")
         if(n MATCHES "_windows\\.c$" OR n MATCHES "_win\\.S$")
           set(keep TRUE)
         endif()
       else()
-        if(n MATCHES "_(unix|linux)\\.c$" OR n MATCHES "^netpoll_epoll\\.c$" OR n MATCHES "_sysv\\.S$")
+        if(n MATCHES "_unix\\.c$" OR n MATCHES "_sysv\\.S$")
+          set(keep TRUE)
+        elseif(n MATCHES "_linux\\.c$" AND CMAKE_SYSTEM_NAME STREQUAL "Linux")
           set(keep TRUE)
         endif()
       endif()

@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "sched.h"
+#include "base.h"
 
 #define KNOWN_FLAGS                                                                          \
   (CORIO_O_WRONLY | CORIO_O_RDWR | CORIO_O_APPEND | CORIO_O_CREATE | CORIO_O_EXCL |          \

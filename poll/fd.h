@@ -33,17 +33,20 @@
 #include <stdint.h>
 
 #include "corio/error.h"
+#include "corio/poll.h"
 #include "netpoll.h"
 #include "fd_mutex.h"
 
-/* What the handle is. It decides whether a zero read is EOF (not for
- * datagrams) and, on Windows, how I/O is submitted. */
+/* What the handle is: the public corio_fd_kind_t (corio/poll.h), defined
+ * there once; these are its values under the internal prefix. It decides
+ * whether a zero read is EOF (not for datagrams) and, on Windows, how I/O is
+ * submitted. */
 enum {
-  CORIO__FD_FILE = 1,   /* regular file, directory or device */
-  CORIO__FD_PIPE = 2,   /* pipe or FIFO (Windows: named or anonymous pipe) */
-  CORIO__FD_CONSOLE = 3,/* terminal / console */
-  CORIO__FD_STREAM = 4, /* stream socket */
-  CORIO__FD_DGRAM = 5,  /* datagram or message socket */
+  CORIO__FD_FILE = CORIO_FD_FILE,       /* regular file, directory or device */
+  CORIO__FD_PIPE = CORIO_FD_PIPE,       /* pipe or FIFO (Windows: named or anonymous pipe) */
+  CORIO__FD_CONSOLE = CORIO_FD_CONSOLE, /* terminal / console */
+  CORIO__FD_STREAM = CORIO_FD_STREAM,   /* stream socket */
+  CORIO__FD_DGRAM = CORIO_FD_DGRAM,     /* datagram or message socket */
 };
 
 /* Largest single read or write handed to the OS (Go's maxRW); longer buffers
@@ -147,7 +150,7 @@ int corio__fd_closing_error(const corio__fd_t *fd);
  * reference error without calling fn. */
 int corio__fd_control(corio__fd_t *fd, int (*fn)(uintptr_t handle, void *arg), void *arg);
 
-/* ==== Portable poll-descriptor wrapper (fd_poll.c) ==== */
+/* ==== Portable poll-descriptor wrapper (fd.c) ==== */
 
 /* Open a poll descriptor for fd->handle (registers it with the backend). 0 or
  * the backend's error (fd->pd stays NULL). */
@@ -166,20 +169,20 @@ void corio__fd_poll_wait_canceled(corio__fd_t *fd, int mode);
 
 /* The four below run on every read and write: inline, because a function
  * still on the stack when the coroutine parks or the system call returns
- * costs a mispredicted return (see runtime/sched/rawsys_linux.h). */
+ * costs a mispredicted return (see runtime/rawsys_linux.h). */
 
 /* Before an I/O attempt: 0, or closing / CORIO_ETIMEOUT / CORIO_ENOTPOLLABLE
  * when the attempt must not be made. 0 when fd has no descriptor. */
 static inline int corio__fd_poll_prepare(corio__fd_t *fd, int mode) {
   if (!fd->pd) return 0;
-  int res = corio__pd_reset(fd->pd, mode, fd->is_file);
+  int res = corio__pd_reset(fd->pd, mode);
   return res == CORIO__POLL_OK ? 0 : corio__fd_poll_error(fd, res);
 }
 /* Park until the handle is ready for mode: 0, closing, CORIO_ETIMEOUT,
  * CORIO_ENOTPOLLABLE (no descriptor, or the backend reported an error). */
 static inline int corio__fd_poll_wait(corio__fd_t *fd, int mode) {
   if (!fd->pd) return CORIO_ENOTPOLLABLE;
-  int res = corio__pd_wait(fd->pd, mode, fd->is_file);
+  int res = corio__pd_wait(fd->pd, mode);
   return res == CORIO__POLL_OK ? 0 : corio__fd_poll_error(fd, res);
 }
 /* The hang-up hint of fd's descriptor (corio__pd_hup_seen): the backend has

@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 typedef struct corio__fd_mutex {
-  _Atomic uint64_t state; /* layout in fd_mutex.c */
+  _Atomic uint64_t state; /* layout below ("The word") */
   uint32_t rsema;         /* readers waiting for the read lock sleep here */
   uint32_t wsema;         /* writers waiting for the write lock sleep here */
 } corio__fd_mutex_t;
@@ -44,7 +44,30 @@ static inline int corio__fdmu_rwlock(corio__fd_mutex_t *mu, bool read);
  * decref. */
 static inline bool corio__fdmu_rwunlock(corio__fd_mutex_t *mu, bool read);
 
-/* The word's layout (fd_mutex.c explains it), for the inline fast paths. */
+/* ---- The word ----
+ * Layout of corio__fd_mutex_t.state, least significant bit first:
+ *
+ *   bit  0       closed: set once by incref_and_close; every later lock and
+ *                incref fails
+ *   bit  1       read lock held
+ *   bit  2       write lock held
+ *   bits 3..22   references (every incref and every held lock counts one)
+ *   bits 23..42  readers sleeping on rsema for the read lock
+ *   bits 43..62  writers sleeping on wsema for the write lock
+ *   bit  63      unused
+ *
+ * Handing the lock over: an unlocker that sees waiters removes one from the
+ * count and releases the semaphore once; the woken waiter loops and competes
+ * for the lock again (a newcomer may win; the loser waits again). Close
+ * removes every waiter from the counts and releases the semaphores as many
+ * times; the woken waiters see the closed bit and fail. Semaphores count, so
+ * a release that comes before its waiter sleeps is not lost.
+ *
+ * Every update is a compare-and-swap of the whole word. Acquire on success
+ * orders the protected operation after taking the lock; release orders it
+ * before dropping it; acq_rel serves both for the word's other changes.
+ * The masks are built from the shifts; fd_mutex.c and the inline fast paths
+ * below use these names and no others. */
 #define CORIO__FDMU_COUNT_BITS 20
 #define CORIO__FDMU_COUNT_MAX ((1u << CORIO__FDMU_COUNT_BITS) - 1)
 #define CORIO__FDMU_CLOSED ((uint64_t)1 << 0)
@@ -54,6 +77,8 @@ static inline bool corio__fdmu_rwunlock(corio__fd_mutex_t *mu, bool read);
 #define CORIO__FDMU_RWAIT_SHIFT (CORIO__FDMU_REF_SHIFT + CORIO__FDMU_COUNT_BITS)
 #define CORIO__FDMU_WWAIT_SHIFT (CORIO__FDMU_RWAIT_SHIFT + CORIO__FDMU_COUNT_BITS)
 #define CORIO__FDMU_REF ((uint64_t)1 << CORIO__FDMU_REF_SHIFT)
+#define CORIO__FDMU_RWAIT ((uint64_t)1 << CORIO__FDMU_RWAIT_SHIFT)
+#define CORIO__FDMU_WWAIT ((uint64_t)1 << CORIO__FDMU_WWAIT_SHIFT)
 #define CORIO__FDMU_REF_MASK ((uint64_t)CORIO__FDMU_COUNT_MAX << CORIO__FDMU_REF_SHIFT)
 #define CORIO__FDMU_RWAIT_MASK ((uint64_t)CORIO__FDMU_COUNT_MAX << CORIO__FDMU_RWAIT_SHIFT)
 #define CORIO__FDMU_WWAIT_MASK ((uint64_t)CORIO__FDMU_COUNT_MAX << CORIO__FDMU_WWAIT_SHIFT)
@@ -89,13 +114,10 @@ static inline bool corio__fdmu_rwunlock(corio__fd_mutex_t *mu, bool read) {
   return corio__fdmu_rwunlock_slow(mu, read);
 }
 
-/* For tests: a view of the counts. */
-typedef struct corio__fdmu_view {
-  bool closed, rlocked, wlocked;
-  uint32_t refs, rwait, wwait;
-} corio__fdmu_view_t;
-corio__fdmu_view_t corio__fdmu_view(corio__fd_mutex_t *mu);
-/* For tests: overwrite the word (e.g. preset a count near its limit). */
-void corio__fdmu_set_view(corio__fd_mutex_t *mu, const corio__fdmu_view_t *v);
+/* Whether the closed bit is set: close has begun (a snapshot; it never
+ * goes back once set). */
+static inline bool corio__fdmu_closed(corio__fd_mutex_t *mu) {
+  return (atomic_load_explicit(&mu->state, memory_order_acquire) & CORIO__FDMU_CLOSED) != 0;
+}
 
 #endif

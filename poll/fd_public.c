@@ -12,7 +12,7 @@ int corio_fd_open(corio_handle_t handle, corio_fd_kind_t kind, corio_fd_t **out)
   if (corio_procs() == 0) return CORIO_ENOTINIT;
   corio_fd_t *fd = corio__calloc(1, sizeof *fd);
   if (!fd) return CORIO_ENOMEM;
-  /* The public kinds have the internal values. */
+  /* The internal kinds are the public values (fd.h). */
   bool is_file = kind != CORIO_FD_STREAM && kind != CORIO_FD_DGRAM;
   int err = corio__fd_init(fd, (uintptr_t)handle, (int)kind, is_file, true);
   if (err) {

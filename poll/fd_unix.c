@@ -18,9 +18,10 @@
  * "Short means empty", true only of some descriptors:
  *   - TCP sockets (AF_INET or AF_INET6, SOCK_STREAM, IPPROTO_TCP, no
  *     upper-layer protocol such as kernel TLS, which returns a record at a
- *     time), decided once by init (drains_when_short). A read also stops
- *     short before urgent data; the poller reports that (EPOLLPRI) and the
- *     rule is off from then on (below).
+ *     time), decided once by init (corio__fd_os_short_means_empty, in the
+ *     OS's file: fd_linux.c). A read also stops short before urgent data;
+ *     the poller reports that (EPOLLPRI) and the rule is off from then on
+ *     (below).
  *   - pipes whose every writer is known to stay out of packet mode, because
  *     whoever made the pipe says so (corio__fd_set_plain_pipe: corio_file_pipe
  *     made both ends). Packet mode (O_DIRECT) belongs to the writing end
@@ -54,13 +55,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "corio/runtime.h"
-#include "rawsys_linux.h"
+#include "rawsys.h"
 
 /* One system call's arguments, so that one loop serves every call. */
 typedef struct io_args {
@@ -75,7 +74,8 @@ typedef struct io_args {
 /* A count, or -errno (the kernel's convention: nothing can clobber it). */
 typedef ssize_t (*io_call_t)(int h, io_args_t *a);
 
-/* read and write are the hot ones: direct system calls (rawsys_linux.h). */
+/* read and write are the hot ones: direct system calls where the platform
+ * has them (rawsys.h). */
 static ssize_t call_read(int h, io_args_t *a) { return corio__sys_read(h, a->buf, a->len); }
 static ssize_t call_write(int h, io_args_t *a) { return corio__sys_write(h, a->buf, a->len); }
 static ssize_t call_pread(int h, io_args_t *a) {
@@ -117,32 +117,6 @@ static ssize_t io_once(corio__fd_t *fd, io_call_t call, io_args_t *a, int mode, 
 
 /* ---- life cycle ---- */
 
-/* An AF_INET or AF_INET6 stream socket speaking plain TCP: no upper-layer
- * protocol attached (TCP_ULP names none; kernels without it have none). */
-static bool is_plain_tcp(int h) {
-  int type = 0, proto = 0;
-  socklen_t len = sizeof type;
-  if (getsockopt(h, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM) return false;
-  struct sockaddr_storage ss;
-  socklen_t sslen = sizeof ss;
-  if (getsockname(h, (struct sockaddr *)&ss, &sslen) < 0) return false;
-  if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) return false;
-  len = sizeof proto;
-  if (getsockopt(h, SOL_SOCKET, SO_PROTOCOL, &proto, &len) < 0 || proto != IPPROTO_TCP)
-    return false;
-  char ulp[16] = {0};
-  len = sizeof ulp;
-  if (getsockopt(h, IPPROTO_TCP, TCP_ULP, ulp, &len) < 0) return errno == ENOPROTOOPT;
-  return ulp[0] == 0;
-}
-
-/* Whether a short read proves h empty, as far as init can tell (the
- * short-read rule, above): plain TCP sockets. */
-static bool drains_when_short(int h) {
-  struct stat st;
-  return fstat(h, &st) == 0 && S_ISSOCK(st.st_mode) && is_plain_tcp(h);
-}
-
 int corio__fd_init(corio__fd_t *fd, uintptr_t handle, int kind, bool is_file, bool pollable) {
   int h = (int)(intptr_t)handle;
   if ((intptr_t)handle < 0 || (intptr_t)handle > INT32_MAX) return CORIO_EBADF;
@@ -168,7 +142,7 @@ int corio__fd_init(corio__fd_t *fd, uintptr_t handle, int kind, bool is_file, bo
   if (!(fl & O_NONBLOCK) && fcntl(h, F_SETFL, fl | O_NONBLOCK) < 0)
     return corio_err_from_errno(errno);
   if (corio__fd_poll_init(fd) == 0) {
-    fd->short_read_drains = drains_when_short(h);
+    fd->short_read_drains = corio__fd_os_short_means_empty(h);
     atomic_store_explicit(&fd->blocking, false, memory_order_release);
     return 0;
   }
@@ -380,8 +354,6 @@ int corio__fd_accept(corio__fd_t *fd, struct sockaddr *sa, socklen_t *salen, int
   corio__fd_read_unlock(fd);
   return err;
 }
-
-int corio__fd_wait_write(corio__fd_t *fd) { return corio__fd_poll_wait(fd, 'w'); }
 
 int corio__fd_connect(corio__fd_t *fd, const struct sockaddr *sa, socklen_t salen) {
   int err = corio__fd_write_lock(fd);

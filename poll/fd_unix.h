@@ -28,9 +28,6 @@ int corio__fd_accept(corio__fd_t *fd, struct sockaddr *sa, socklen_t *salen, int
  * or the OS's connect error (ECONNREFUSED ...). */
 int corio__fd_connect(corio__fd_t *fd, const struct sockaddr *sa, socklen_t salen);
 
-/* Park until the descriptor is writable (Go's WaitWrite). */
-int corio__fd_wait_write(corio__fd_t *fd);
-
 /* The caller made this pipe and vouches that no writer of it will ever be in
  * packet mode (O_DIRECT; corio_file_pipe's ends qualify): a short read then
  * proves it empty, and reads may wait for readiness first after one (the
@@ -39,6 +36,12 @@ int corio__fd_wait_write(corio__fd_t *fd);
  * on the poller. A packet-mode writer afterwards (F_SETFL O_DIRECT on the
  * other end) would make reads wait for data that is already there. */
 void corio__fd_set_plain_pipe(corio__fd_t *fd);
+
+/* Defined by the OS's own file (fd_linux.c): whether a read of h that
+ * returns fewer bytes than it asked for proves h empty (the short-read rule,
+ * fd_unix.c), as far as can be told when the FD is initialised. Linux: plain
+ * TCP sockets. A port without such knowledge returns false. */
+bool corio__fd_os_short_means_empty(int h);
 
 /* Put the descriptor in blocking mode for good: later operations block their
  * thread (with the P handed on), deadlines are cleared and setting one fails

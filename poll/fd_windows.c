@@ -37,7 +37,7 @@ static corio__fd_win_t *win(corio__fd_t *fd) { return (corio__fd_win_t *)fd->sys
 static bool is_socket(const corio__fd_t *fd) {
   return fd->kind == CORIO__FD_STREAM || fd->kind == CORIO__FD_DGRAM;
 }
-static bool is_closed(corio__fd_t *fd) { return corio__fdmu_view(&fd->mu).closed; }
+static bool is_closed(corio__fd_t *fd) { return corio__fdmu_closed(&fd->mu); }
 
 /* ---- Winsock, once per process ---- */
 

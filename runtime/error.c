@@ -1,5 +1,5 @@
 /* corio_strerror / corio_err_name over the CORIO_ERRNO_MAP table. OS errors are
- * named by the OS's own tables (runtime/error_unix.c, runtime/error_windows.c). */
+ * named by the OS's own tables (runtime/error_linux.c, runtime/error_windows.c). */
 #include "corio/error.h"
 #include "runtime/error_os.h"
 

@@ -51,7 +51,8 @@ extern "C" {
   X(INPROGRESS,    -4114, "i/o is in progress on the handle")                    \
   X(WOULDBLOCK,    -4115, "operation would block")                               \
   X(SHORTWRITE,    -4116, "short write")                                         \
-  X(RANGE,         -4117, "argument out of range")
+  X(RANGE,         -4117, "argument out of range")                               \
+  X(DEADLOCK,      -4118, "all coroutines are asleep: deadlock")
 
 enum {
 #define CORIO_ERR_ENUM(name, value, msg) CORIO_E##name = (value),

@@ -13,7 +13,9 @@
  * or runnable at that point are abandoned: they never run again, and
  * corio_shutdown releases their stacks and descriptors without unwinding them
  * (resources they hold are not released for them). Threads blocked inside
- * corio_syscall_enter/exit are waited for by corio_shutdown.
+ * corio_syscall_enter/exit are waited for by corio_shutdown. With
+ * detect_deadlock set, corio_main also returns (CORIO_EDEADLOCK) when every
+ * coroutine is blocked for good; those are abandoned in the same way.
  *
  * Times are monotonic nanoseconds (corio_nanotime()). Deadlines are absolute.
  */
@@ -63,9 +65,19 @@ typedef struct corio_config {
    * thread inherit it. true: each coroutine keeps its own across switches, as
    * a function call keeps it for its caller, at about 4 ns more per switch. */
   bool fp_env_per_coroutine;
+  /* Deadlock detection, as Go's "all goroutines are asleep". true: when no
+   * coroutine can ever run again (none runnable or running, none between
+   * corio_syscall_enter and corio_syscall_exit, none waiting on the netpoller
+   * for I/O or an I/O deadline, no timer pending: sleep, deadline, select or
+   * semaphore timeout), corio_main returns CORIO_EDEADLOCK at once and every
+   * coroutine still parked is abandoned as when the main coroutine returns.
+   * By setting it the embedder promises that no thread outside the runtime
+   * will call corio_ready or corio_spawn later (nothing the runtime could
+   * see). false (the default): a deadlocked program blocks for good. */
+  bool detect_deadlock;
 } corio_config_t;
 
-#define CORIO_CONFIG_INIT {0, 0, CORIO_STACK_GUARDED, NULL, false}
+#define CORIO_CONFIG_INIT {0, 0, CORIO_STACK_GUARDED, NULL, false, false}
 #define CORIO_DEFAULT_STACK ((size_t)256 * 1024)
 #define CORIO_MIN_STACK ((size_t)16 * 1024)
 #define CORIO_MAX_STACK ((size_t)1024 * 1024 * 1024)
@@ -85,7 +97,10 @@ CORIO_API int corio_init(const corio_config_t *cfg);
  * other threads; return when it returns, storing its result in *exit_status
  * (may be NULL). Errors: CORIO_ENOTINIT, CORIO_EALREADY (main already ran or is
  * running; call corio_shutdown and corio_init again), CORIO_EINVAL (fn NULL),
- * CORIO_ENOMEM, CORIO_EMAPLIMIT, OS errors from thread creation. */
+ * CORIO_ENOMEM, CORIO_EMAPLIMIT, OS errors from thread creation,
+ * CORIO_EDEADLOCK (detect_deadlock set and every coroutine, main included,
+ * blocked for good; *exit_status is not written; call corio_shutdown, which
+ * releases the abandoned coroutines, as after a normal return). */
 CORIO_API int corio_main(corio_main_fn_t fn, void *arg, int *exit_status);
 
 /* Release everything; see the life-cycle note above. Must not be called from a

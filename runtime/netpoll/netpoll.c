@@ -125,6 +125,20 @@ static struct {
 /* Events dropped because their descriptor was closed since (tests look). */
 static _Atomic uint64_t stale_events;
 
+/* The waiter count (netpoll.h). waiters_plain: the runtime has one P, so the
+ * count is changed by one thread at a time (set by corio__netpoll_init). */
+_Atomic int32_t corio__netpoll_waiters;
+static bool waiters_plain;
+
+CORIO__HOT static inline void waiters_add(int32_t delta) {
+  _Atomic int32_t *c = &corio__netpoll_waiters;
+  if (waiters_plain) /* only the single P's holder writes; others only read */
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + delta,
+                          memory_order_relaxed);
+  else
+    atomic_fetch_add_explicit(c, delta, memory_order_relaxed);
+}
+
 static void read_deadline_fired(void *arg, uintptr_t seq);
 static void write_deadline_fired(void *arg, uintptr_t seq);
 
@@ -263,7 +277,7 @@ static corio_g_t *unblock_slot(corio__pd_t *pd, int mode, bool ioready) {
  * before the CAS, so once the G is visible to wakers it is already counted. */
 CORIO__HOT static bool commit(corio_g_t *g, void *arg) {
   waiter_t *w = arg;
-  corio__io_wait_add(1);
+  waiters_add(1);
   /* Written before the CAS: after a successful CAS the G may run at once. */
   w->committed = true;
   w->g = g;
@@ -271,7 +285,7 @@ CORIO__HOT static bool commit(corio_g_t *g, void *arg) {
   if (atomic_compare_exchange_strong(w->gpp, &expect, (uintptr_t)w))
     return true;
   w->committed = false;
-  corio__io_wait_add(-1);
+  waiters_add(-1);
   return false;
 }
 
@@ -297,7 +311,7 @@ static bool block(corio__pd_t *pd, int mode, bool waitio) {
   if (waitio || check_err(pd, mode) == CORIO__POLL_OK)
     corio__park_io(commit, &w, "io wait");
   if (CORIO__LIKELY(w.committed)) {
-    corio__io_wait_add(-1);
+    waiters_add(-1);
     /* Our waker took us out of the slot, left NIL there and said why in w
      * (unblock_slot): no locked instruction to take the slot's value. A
      * notification that came after it is pending as READY, for the next
@@ -437,8 +451,7 @@ void corio__pd_close(corio__pd_t *pd) {
   cache_free(pd);
 }
 
-CORIO__HOT int corio__pd_reset(corio__pd_t *pd, int mode, bool is_file) {
-  (void)is_file;
+CORIO__HOT int corio__pd_reset(corio__pd_t *pd, int mode) {
   int err = check_err(pd, mode);
   if (err != CORIO__POLL_OK)
     return err;
@@ -454,8 +467,7 @@ CORIO__HOT int corio__pd_reset(corio__pd_t *pd, int mode, bool is_file) {
   return CORIO__POLL_OK;
 }
 
-CORIO__HOT int corio__pd_wait(corio__pd_t *pd, int mode, bool is_file) {
-  (void)is_file;
+CORIO__HOT int corio__pd_wait(corio__pd_t *pd, int mode) {
   int err = check_err(pd, mode);
   if (err != CORIO__POLL_OK)
     return err;
@@ -516,8 +528,6 @@ __attribute__((noinline)) static void set_event_err_to(corio__pd_t *pd, uintptr_
       return;
   }
 }
-
-void corio__pd_set_event_err(corio__pd_t *pd, uintptr_t seq) { set_event_err_to(pd, seq, true); }
 
 /* ---- Backend side ---- */
 
@@ -580,7 +590,10 @@ CORIO__HOT bool corio__netpoll_ready_event(corio__pd_t *pd, uint32_t seq_tag, in
 
 /* ---- Poller life ---- */
 
-int corio__netpoll_init(void) {
+int corio__netpoll_init(int nprocs) {
+  /* No coroutine runs yet: nobody waits, nobody reads. */
+  atomic_store_explicit(&corio__netpoll_waiters, 0, memory_order_relaxed);
+  waiters_plain = nprocs == 1;
   return corio__netpoll_backend_init();
 }
 
@@ -609,6 +622,6 @@ uintptr_t corio__pd_debug_slot(const corio__pd_t *pd, int mode) {
   return v > PD_WAIT ? (uintptr_t)((waiter_t *)v)->g : v;
 }
 
-int corio__netpoll_debug_waiters(void) { return corio__io_waiting_count(); }
+int corio__netpoll_debug_waiters(void) { return atomic_load(&corio__netpoll_waiters); }
 
 uint64_t corio__netpoll_debug_stale_events(void) { return atomic_load(&stale_events); }

@@ -1,9 +1,10 @@
 /* runtime/netpoll: poll descriptors over one OS backend.
  *
  * ---- Life of the poller (netpoll.c) ----
- *   int  corio__netpoll_init(void)
- *        Create the poller. Called once by corio_init (again after a
- *        corio_shutdown). 0 or a negative corio error.
+ *   int  corio__netpoll_init(int nprocs)
+ *        Create the poller for a runtime of nprocs Ps. Called once by
+ *        corio_init (again after a corio_shutdown). 0 or a negative corio
+ *        error.
  *   void corio__netpoll_fini(void)
  *        Destroy the poller and free every poll descriptor, open or not;
  *        called by corio_shutdown after every M has stopped. Deadline timers
@@ -11,7 +12,7 @@
  *        then on the heaps may be freed but not walked.
  * Both call the backend's corio__netpoll_backend_init / _fini below.
  *
- * ---- Backend contract (netpoll_epoll.c, netpoll_windows.c) ----
+ * ---- Backend contract (netpoll_epoll_linux.c, netpoll_windows.c) ----
  * Each backend defines, with these exact names:
  *
  *   int  corio__netpoll_backend_init(void)
@@ -82,6 +83,7 @@
 #ifndef CORIO_NETPOLL_H
 #define CORIO_NETPOLL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -98,7 +100,7 @@ enum {
 };
 
 /* Poller life (netpoll.c, see above). */
-int corio__netpoll_init(void);
+int corio__netpoll_init(int nprocs);
 void corio__netpoll_fini(void);
 
 /* Backend contract (see above). */
@@ -156,13 +158,13 @@ void corio__pd_close(corio__pd_t *pd);
 /* Prepare for an I/O attempt in mode 'r' or 'w': forget a stale readiness
  * notification. CORIO__POLL_OK, or CLOSING / TIMEOUT (the deadline of mode has
  * passed) / NOT_POLLABLE (mode 'r' after an event error): do not attempt.
- * is_file is not used here: the poll layer picks the closing error's flavour. */
-int corio__pd_reset(corio__pd_t *pd, int mode, bool is_file);
+ * The poll layer picks the closing error's flavour. */
+int corio__pd_reset(corio__pd_t *pd, int mode);
 /* Park the calling coroutine until the handle is ready for mode ('r' or 'w'),
  * the deadline of mode passes, or pd is unblocked. Returns at once when a
  * notification is pending. CORIO__POLL_OK, CLOSING, TIMEOUT or NOT_POLLABLE.
  * Must be called on a coroutine. */
-int corio__pd_wait(corio__pd_t *pd, int mode, bool is_file);
+int corio__pd_wait(corio__pd_t *pd, int mode);
 /* Windows, after CancelIoEx: park until the operation's completion packet
  * (success or aborted) arrives, whatever the deadline or closing state. */
 void corio__pd_wait_canceled(corio__pd_t *pd, int mode);
@@ -182,13 +184,25 @@ void corio__pd_unblock(corio__pd_t *pd);
 bool corio__pd_hup_seen(corio__pd_t *pd);
 /* The descriptor's sequence (bumped at every close). */
 uintptr_t corio__pd_seq(const corio__pd_t *pd);
-/* Set the event-error flag if pd's sequence still matches seq (low bits). */
-void corio__pd_set_event_err(corio__pd_t *pd, uintptr_t seq);
 
+/* ---- The waiter count (Go's netpollWaiters), for the scheduler ----
+ * How many coroutines are parked on a pd, or were woken from one and have
+ * not run yet. netpoll.c keeps it: up in the park's commit, before the G
+ * becomes visible to wakers; down when the G runs again. The scheduler asks
+ * only corio__netpoll_any_waiters and keeps no copy.
+ *
+ * The count is only ever changed by the holder of a P (a coroutine, or the
+ * park's unlock callback). With a single P that is one thread at a time, so
+ * it changes with a plain load and store; with more, with an atomic add.
+ * That spares a 1-P runtime two locked instructions per I/O wait. Readers
+ * (the scheduler's passes, sysmon) need no order: a stale answer costs one
+ * poll, or one poll's delay, and the blocking poller is woken by a break. */
+extern _Atomic int32_t corio__netpoll_waiters; /* read only through the predicate */
 /* true when at least one G is parked on a pd, or was woken from one and has
  * not run yet: polling may find something, and an idle M blocks in the
- * poller rather than sleep. The count is sched's (corio__io_wait_add);
- * netpoll.c keeps it up to date. */
-static inline bool corio__netpoll_any_waiters(void) { return corio__io_waiting_any(); }
+ * poller rather than sleep. Inline: every park and poll decision asks. */
+static inline bool corio__netpoll_any_waiters(void) {
+  return atomic_load_explicit(&corio__netpoll_waiters, memory_order_relaxed) > 0;
+}
 
 #endif

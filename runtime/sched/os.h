@@ -1,5 +1,5 @@
 /* What the scheduler needs from the OS. One implementation per platform:
- * os_unix.c (Linux) and os_windows.c. Only the scheduler includes this. */
+ * os_linux.c and os_windows.c. Only the scheduler includes this. */
 #ifndef CORIO_SCHED_OS_H
 #define CORIO_SCHED_OS_H
 
@@ -8,29 +8,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base.h"
+
 int64_t corio__os_nanotime(void);      /* monotonic */
 int corio__os_ncpu(void);              /* >= 1 */
 const char *corio__os_getenv(const char *name);
-void corio__os_osyield(void);
-void corio__os_usleep(int64_t ns);     /* plain thread sleep */
 
 /* Threads: *t receives an opaque handle; returns 0 or a negative corio error. */
 int corio__os_thread_start(uintptr_t *t, void (*fn)(void *), void *arg);
 void corio__os_thread_join(uintptr_t t);
 
-/* Address-keyed wait: sleep while *addr == val, at most ns (ns < 0: no limit).
- * Spurious returns are allowed. Linux futex, Windows WaitOnAddress. */
-void corio__os_futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t ns);
-void corio__os_futex_wake(_Atomic uint32_t *addr, int n); /* n < 0: all */
+/* The address-keyed wait (corio__os_futex_wait / _wake) is in base.h: the
+ * short lock needs it too. os_windows.c implements it for Windows. */
 
 /* Memory for stacks: reserve (no access), commit read-write, release. The
- * unix implementation reserves with MAP_NORESERVE and commits lazily; error
+ * Linux implementation reserves with MAP_NORESERVE and commits lazily; error
  * returns are negative corio errors (CORIO_EMAPLIMIT when the kernel's mapping
  * count is exhausted, CORIO_ENOMEM otherwise). */
 size_t corio__os_page_size(void);
 int corio__os_reserve(size_t size, void **out);
 int corio__os_commit(void *addr, size_t size);   /* make read-write */
-int corio__os_guard(void *addr, size_t size);    /* make inaccessible */
 void corio__os_release(void *addr, size_t size);
 
 /* Called once per M thread before it runs coroutines (e.g. an alternate signal

@@ -6,9 +6,6 @@
 #include <stdlib.h>
 #include <windows.h>
 
-/* Not in the mingw-w64 headers; exported by ntdll on every Windows since NT. */
-NTSYSAPI LONG NTAPI NtDelayExecution(BOOLEAN alertable, LARGE_INTEGER *interval);
-
 /* Every reservation gets this much extra address space below what the caller
  * sees, reserved and never committed, so that a coroutine stack overflow finds
  * room to dispatch its exception (see ctx_windows.c). corio__os_release
@@ -56,17 +53,6 @@ int corio__os_ncpu(void) {
 }
 
 const char *corio__os_getenv(const char *name) { return getenv(name); }
-
-void corio__os_osyield(void) { SwitchToThread(); }
-
-/* NtDelayExecution, because Sleep and waitable timers (high resolution ones
- * included, under Wine) round every wait up to the ~1 ms timer tick. Relative
- * intervals are negative, in 100 ns units. */
-void corio__os_usleep(int64_t ns) {
-  LARGE_INTEGER interval;
-  interval.QuadPart = ns <= 0 ? 0 : -((ns + 99) / 100);
-  NtDelayExecution(FALSE, &interval);
-}
 
 typedef struct {
   void (*fn)(void *);
@@ -146,14 +132,6 @@ int corio__os_reserve(size_t size, void **out) {
 
 int corio__os_commit(void *addr, size_t size) {
   return VirtualAlloc(addr, size, MEM_COMMIT, PAGE_READWRITE) ? 0 : mem_error();
-}
-
-/* A PAGE_GUARD page rather than PAGE_NOACCESS: below a stack it is what the
- * system's stack-overflow detection works with (see ctx_windows.c). Its first
- * touch raises STATUS_GUARD_PAGE_VIOLATION, or STATUS_STACK_OVERFLOW on the
- * running stack. */
-int corio__os_guard(void *addr, size_t size) {
-  return VirtualAlloc(addr, size, MEM_COMMIT, PAGE_READWRITE | PAGE_GUARD) ? 0 : mem_error();
 }
 
 /* addr is what corio__os_reserve returned; the whole reservation goes. */

@@ -37,14 +37,6 @@ __attribute__((noinline)) corio_g_t *corio__getg(void) {
 
 corio_g_t *corio_current(void) { return corio__getg(); }
 uint64_t corio_g_id(const corio_g_t *g) { return g ? g->id : 0; }
-void *corio__g_param(corio_g_t *g) { return g->param; }
-void corio__g_set_param(corio_g_t *g, void *p) { g->param = p; }
-
-_Noreturn void corio__throw(const char *msg) {
-  fprintf(stderr, "corio: fatal error: %s\n", msg);
-  fflush(stderr);
-  abort();
-}
 
 /* ---- G allocation ---- */
 
@@ -130,7 +122,6 @@ int corio__newproc(corio_fn_t fn, void *arg, size_t stack_size, corio_g_t **out)
   if (rc) return rc;
   g->fn = fn;
   g->arg = arg;
-  g->param = NULL;
   g->waitreason = NULL;
   g->m = NULL;
   g->id = atomic_fetch_add_explicit(&corio__sched.goidgen, 1, memory_order_relaxed) + 1;
@@ -253,7 +244,14 @@ CORIO__HOT void corio__after_switch(corio__m_t *m) {
   case ACT_REQUEUE:
     atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_release);
     corio__globrunqput_locking(g);
-    if (action == ACT_REQUEUE) corio__wakep();
+    if (action == ACT_REQUEUE) {
+      /* A coroutine back from a system call without a P (syscall.c): queued
+       * now, so it leaves the deadlock check's syscall count. This M holds
+       * no P: start one for it (handshake, see wakep). */
+      if (corio__sched.detect_deadlock)
+        atomic_fetch_sub_explicit(&corio__sched.nsyscall, 1, memory_order_seq_cst);
+      corio__start_idle(1);
+    }
     break;
   case ACT_EXIT:
     atomic_store_explicit(&g->status, G_DEAD, memory_order_relaxed);
@@ -325,24 +323,6 @@ CORIO__HOT int corio_yield(void) {
   return 0;
 }
 
-/* ---- the count of coroutines waiting on I/O (sched.h) ---- */
-
-CORIO__HOT void corio__io_wait_add(int delta) {
-  _Atomic int32_t *c = &corio__sched.io_waiting;
-  if (corio__sched.nprocs == 1) {
-    /* Only the single P's holder runs this, so no other writer races us;
-     * others (sysmon) only read. */
-    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + delta,
-                          memory_order_relaxed);
-  } else {
-    atomic_fetch_add_explicit(c, delta, memory_order_relaxed);
-  }
-}
-
-bool corio__io_waiting_any(void) { return corio__io_waiting_any_inline(); }
-
-int corio__io_waiting_count(void) { return atomic_load(&corio__sched.io_waiting); }
-
 /* ---- glists ---- */
 
 void corio__glist_push(corio__glist_t *l, corio_g_t *g) {
@@ -355,6 +335,14 @@ void corio__glist_push(corio__glist_t *l, corio_g_t *g) {
 
 void corio__inject_glist(corio__glist_t *l) {
   corio_g_t *g = l->head;
+  corio__m_t *m = corio__getm();
+  if (!m || !m->p) {
+    /* sysmon, a foreign thread: start idle Ps for them (handshake). */
+    if (g) corio__inject_nop(g);
+    l->head = l->tail = NULL;
+    l->n = 0;
+    return;
+  }
   while (g) {
     corio_g_t *next = g->schedlink;
     corio__ready(g);

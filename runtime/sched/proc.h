@@ -37,7 +37,6 @@ struct corio_g {
   corio_g_t *schedlink; /* run queue / glist / free list link */
   struct corio__m *m;   /* the M running it, while running */
   const char *waitreason;
-  void *param;          /* corio__g_param */
   corio__stack_t stack;
   corio_fn_t fn;
   void *arg;
@@ -112,8 +111,6 @@ typedef struct corio__sched {
   _Atomic int64_t lastpoll;
   int nprocs;
   corio__p_t *allp;
-  /* Coroutines waiting on I/O (corio__io_wait_add). */
-  _Atomic int32_t io_waiting;
 
   corio__lock_t lock; /* guards the global run queue, idle lists, allm */
   corio_g_t *runqhead, *runqtail;
@@ -140,6 +137,13 @@ typedef struct corio__sched {
   _Atomic uint32_t sysmon_wake;
   /* main */
   int main_status;
+  /* Deadlock detection (corio_config_t.detect_deadlock; see
+   * corio__check_dead in schedule.c). nsyscall counts coroutines between
+   * corio_syscall_enter and the point where they hold a P again or sit on
+   * the global queue; kept only when detect_deadlock is set. */
+  bool detect_deadlock;
+  _Atomic bool deadlocked;
+  _Atomic int32_t nsyscall;
 } corio__sched_t;
 
 extern corio__sched_t corio__sched;
@@ -188,6 +192,8 @@ static inline void corio__g_wake(corio_g_t *g, const char *msg) {
 
 /* proc.c */
 void corio__wakep(void);
+void corio__start_idle(int n);
+void corio__inject_nop(corio_g_t *first);
 void corio__startm(corio__p_t *p, bool spinning);
 void corio__handoffp(corio__p_t *p);
 void corio__globrunqput(corio_g_t *g); /* sched.lock held */
@@ -209,6 +215,9 @@ int corio__newproc(corio_fn_t fn, void *arg, size_t stack_size, corio_g_t **out)
 corio__m_t *corio__newm_m0(void);
 void corio__mloop(corio__m_t *m);
 void corio__wake_all_idle(void);
+/* runtime.c: stop the runtime (every M leaves its loop at its next
+ * scheduling point). */
+void corio__begin_stop(void);
 
 /* runq.c (the owner's put and get are inline, in runq.h) */
 corio_g_t *corio__runqsteal(corio__p_t *p, corio__p_t *p2, bool steal_next);
@@ -261,11 +270,6 @@ void corio__sysmon_ensure(void);
 void corio__sysmon_stop(void);
 void corio__sysmon_kick(void);
 
-/* corio__io_waiting_any, inline for the scheduler's own passes. */
-static inline bool corio__io_waiting_any_inline(void) {
-  return atomic_load_explicit(&corio__sched.io_waiting, memory_order_relaxed) > 0;
-}
-
 /* While no sysmon runs, the P's own M polls the network on its 61st passes,
  * or coroutines that keep switching among themselves would starve those
  * waiting on I/O; but only when nobody has polled since the P last looked
@@ -273,7 +277,7 @@ static inline bool corio__io_waiting_any_inline(void) {
 static inline bool corio__periodic_poll_due(corio__p_t *p) {
   if (atomic_load_explicit(&corio__sched.sysmon_on, memory_order_relaxed)) return false;
   uint32_t n = atomic_load_explicit(&corio__sched.npolls, memory_order_relaxed);
-  bool due = n == p->polls_seen && corio__io_waiting_any_inline();
+  bool due = n == p->polls_seen && corio__netpoll_any_waiters();
   p->polls_seen = n;
   return due;
 }

@@ -2,7 +2,6 @@
 #include "netpoll.h"
 #include "os.h"
 #include "proc.h"
-#include "runtime/alloc_internal.h"
 #include "sema_internal.h"
 
 #include <stdlib.h>
@@ -52,6 +51,7 @@ int corio_init(const corio_config_t *cfg) {
   s->stack_policy = cfg->stack_policy;
   corio__ctx_fp_env = cfg->fp_env_per_coroutine ? 1 : 0;
   s->nprocs = procs;
+  s->detect_deadlock = cfg->detect_deadlock;
   s->allp = corio__calloc((size_t)procs, sizeof *s->allp);
   if (!s->allp) {
     corio__alloc_set(NULL);
@@ -63,7 +63,7 @@ int corio_init(const corio_config_t *cfg) {
   }
   atomic_store(&s->lastpoll, corio__nanotime());
   corio__os_process_init();
-  rc = corio__netpoll_init();
+  rc = corio__netpoll_init(procs);
   if (rc) {
     corio__free(s->allp);
     s->allp = NULL;
@@ -80,7 +80,7 @@ typedef struct {
 } main_args_t;
 
 /* Stop the runtime: every M leaves its loop at its next scheduling point. */
-static void begin_stop(void) {
+void corio__begin_stop(void) {
   atomic_store_explicit(&corio__sched.stopping, true, memory_order_release);
   corio__wake_all_idle();
   corio__netpoll_break();
@@ -90,7 +90,7 @@ static void begin_stop(void) {
 static void main_trampoline(void *arg) {
   main_args_t *ma = arg;
   corio__sched.main_status = ma->fn(ma->arg);
-  begin_stop();
+  corio__begin_stop();
 }
 
 int corio_main(corio_main_fn_t fn, void *arg, int *exit_status) {
@@ -143,6 +143,7 @@ int corio_main(corio_main_fn_t fn, void *arg, int *exit_status) {
   corio__os_thread_teardown();
   corio__setm(NULL);
   atomic_store(&s->state, RT_DONE);
+  if (atomic_load(&s->deadlocked)) return CORIO_EDEADLOCK;
   if (exit_status) *exit_status = s->main_status;
   return 0;
 }

@@ -1,11 +1,14 @@
 /* Internal scheduler interface for the other runtime layers (sync primitives,
- * netpoll). Nothing here is public; embedders use corio/runtime.h.
+ * netpoll) and for poll/: the running coroutine, park and ready, timers and
+ * the clock. Nothing here is public; embedders use corio/runtime.h. What
+ * every layer uses (allocation, throw, short locks, hot-path macros) is in
+ * runtime/base.h, which this includes.
  *
  * Context rules:
  * - "coroutine context": code running on a G's stack (corio__getg() != NULL).
  * - "scheduler context": an M's own thread stack (timer callbacks, unlock
  *   callbacks of corio__park, netpoll delivery). No parking there.
- * - corio__lock_t is a short OS-level lock (futex / SRW); it blocks the thread,
+ * - corio__lock_t (base.h) is a short OS-level lock; it blocks the thread,
  *   never parks a coroutine. Hold it only for a few instructions' worth of work.
  */
 #ifndef CORIO_SCHED_H
@@ -16,79 +19,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base.h"
 #include "corio/runtime.h"
-
-/* The functions on the path of every read, write, park and wake-up: GCC keeps
- * them together (.text.hot), so that path touches fewer instruction cache
- * lines, which the kernel's work between two system calls evicts. */
-#if defined(__GNUC__)
-#define CORIO__HOT __attribute__((hot))
-#define CORIO__LIKELY(x) __builtin_expect(!!(x), 1)
-#define CORIO__UNLIKELY(x) __builtin_expect(!!(x), 0)
-#else
-#define CORIO__HOT
-#define CORIO__LIKELY(x) (x)
-#define CORIO__UNLIKELY(x) (x)
-#endif
-
-/* ---- allocation (runtime/alloc.c): every runtime object goes through here ---- */
-/* The size to ask for an object whose first 64 bytes are hot (G, M, File):
- * a multiple of 64, so that mimalloc, whose blocks of such sizes start on a
- * cache line, gives those bytes a line of their own. Only speed depends on
- * it; any allocator is correct. */
-#define CORIO__LINE_SIZE(n) (((n) + 63) & ~(size_t)63)
-void *corio__malloc(size_t size);
-void *corio__calloc(size_t count, size_t size); /* zeroed; overflow-checked */
-void corio__free(void *ptr);
-
-/* ---- fatal errors: a broken invariant, like Go's throw ---- */
-_Noreturn void corio__throw(const char *msg);
-
-/* ---- short OS locks ---- */
-typedef struct corio__lock {
-  _Atomic uint32_t state; /* 0 unlocked, 1 locked, 2 locked with sleepers */
-} corio__lock_t;
-#define CORIO__LOCK_INIT {0}
-/* The uncontended cases inline (one CAS to lock, a load and a store to
- * unlock): channels and poll descriptors lock on every operation. */
-void corio__lock_slow(corio__lock_t *l);
-void corio__unlock_slow(corio__lock_t *l);
-static inline void corio__lock(corio__lock_t *l) {
-  uint32_t c = 0;
-  if (!atomic_compare_exchange_strong_explicit(&l->state, &c, 1, memory_order_acquire,
-                                               memory_order_relaxed))
-    corio__lock_slow(l);
-}
-static inline void corio__unlock(corio__lock_t *l) {
-  if (atomic_load_explicit(&l->state, memory_order_relaxed) != 2) /* no sleeper: lock.c */
-    atomic_store_explicit(&l->state, 0, memory_order_release);
-  else
-    corio__unlock_slow(l);
-}
 
 /* ---- the running coroutine ----
  * Never inlined: a coroutine may resume on another thread, and a compiler may
  * keep a thread-local address computed before a switch (see DESIGN.md). */
 corio_g_t *corio__getg(void);
 
-/* Go's gp.param: a pointer the waker hands to the parked G (channels and select
- * use it to say which case fired). Read and written under the owner's lock. */
-void *corio__g_param(corio_g_t *g);
-void corio__g_set_param(corio_g_t *g, void *p);
-
 /* Same as corio_park / corio_ready; corio__park must be called on a G. */
 void corio__park(corio_unlock_fn_t unlock, void *arg, const char *reason);
-/* The count of coroutines waiting on I/O (netpoll.c keeps it: up before a
- * parked G becomes visible to wakers, down when it runs again), which tells
- * the scheduler whether polling the network can find anything. delta is +1
- * or -1; call on a coroutine or in an unlock callback, with a P held. With a
- * single P it changes with a plain load and store (only the P's holder
- * changes it); with more, with an atomic add. That spares a 1-P runtime two
- * locked instructions per I/O wait. */
-void corio__io_wait_add(int delta);
-bool corio__io_waiting_any(void);
-int corio__io_waiting_count(void); /* for tests */
-
 /* corio__park for a wait on the netpoller. When the P has nothing else to
  * run, it polls the network (without blocking) before it switches away and
  * runs a coroutine the poll readied, as findrunnable would have after a

@@ -7,6 +7,9 @@
 #include "os.h"
 #include "proc.h"
 #include "runq.h"
+#include "sched_testing.h"
+
+void (*corio__sched_test_hook)(int where);
 
 /* ---- global queue and idle lists (sched.lock held) ---- */
 
@@ -15,7 +18,8 @@ void corio__globrunqput(corio_g_t *g) {
   if (corio__sched.runqtail) corio__sched.runqtail->schedlink = g;
   else corio__sched.runqhead = g;
   corio__sched.runqtail = g;
-  atomic_fetch_add_explicit(&corio__sched.runqsize, 1, memory_order_release);
+  /* seq_cst: the submit half of the wake-up handshake (see wakep). */
+  atomic_fetch_add_explicit(&corio__sched.runqsize, 1, memory_order_seq_cst);
 }
 
 /* Take a batch for p: return one G, put up to max-1 more on p's local queue. */
@@ -137,8 +141,12 @@ void corio__startm(corio__p_t *p, bool spinning) {
   if (!p) {
     p = corio__pidleget();
     if (!p) {
+      /* The spinning count wakep took goes back under sched.lock: a
+       * submitter that saw it and woke nobody put its work on the global
+       * queue under this lock before us, when no P was idle, so the M of
+       * some P will see that work before it drops its P (handshake, case 3). */
+      if (spinning) atomic_fetch_sub_explicit(&corio__sched.nmspinning, 1, memory_order_seq_cst);
       corio__unlock(&corio__sched.lock);
-      if (spinning) atomic_fetch_sub_explicit(&corio__sched.nmspinning, 1, memory_order_acq_rel);
       return;
     }
   }
@@ -155,14 +163,63 @@ void corio__startm(corio__p_t *p, bool spinning) {
   corio__os_futex_wake(&m->park, 1);
 }
 
+/* The wake-up handshake ("queue work, then wake an M" against "drop the P,
+ * re-check, sleep"), after Go's proc.go "Worker thread parking/unparking".
+ * The models/ check of this protocol follows these steps by name.
+ *
+ * Submit (every path that makes a G runnable or arms a timer):
+ *   S1  publish the work: local run queue (the P's holder), global queue
+ *       (globrunqput under sched.lock, seq_cst add to runqsize), a timer
+ *       (timer0when, then a seq_cst fence in wake_for_timer);
+ *   S2  wakep: seq_cst loads of npidle, then nmspinning; when both allow,
+ *       CAS nmspinning 0 -> 1 and startm a spinning M on an idle P.
+ * Work on the submitter's own local queue or heap needs no wake-up to be
+ * run: the submitter's M runs or hands over its P before it sleeps (a P in
+ * a system call is retaken by sysmon, whose handoffp sees the work). Work
+ * submitted without a P goes to the global queue (or an idle P's heap).
+ *
+ * Drop (findrunnable, the only place an M with a P goes to sleep):
+ *   D1  under sched.lock: take global work if runqsize != 0, else put the P
+ *       on the idle list (npidle + 1);
+ *   D2  if spinning: nmspinning - 1 (seq_cst), then look again: the global
+ *       queue (seq_cst load of runqsize; taken under sched.lock with an idle
+ *       P), every P's local queue;
+ *   D3  read the timers (corio__timers_earliest) for the poller's timeout;
+ *   D4  block in the poller, or stopm.
+ * Why nothing is lost, for a submitter without a P (global queue):
+ *   1. its S1 is under sched.lock before our D1: D1 sees runqsize != 0.
+ *   2. after D1: its S2 sees npidle > 0 (same lock). If it sees nmspinning
+ *      == 0 it starts an M; if it sees a spinner, that spinner's D2
+ *      decrement comes after S2's load in the seq_cst order, hence after
+ *      S1's add, and D2's load sees the work. (Before the fix D2 looked
+ *      only at local queues: issue 12's lost wake-up, the M then blocked
+ *      in epoll_wait(-1) with a G on the global queue and a P idle.)
+ *   3. the spinning count was taken by a wakep that found no idle P
+ *      (startm): it gives the count back under sched.lock, see there.
+ * Gs that an M without a P takes from the poller (take_polled, sysmon)
+ * also start idle Ps directly, one per G, as Go's injectglist does
+ * (start_idle), without relying on the spinning count at all. Timers: D3
+ * comes after D2's seq_cst decrement and wake_for_timer fences after
+ * publishing timer0when, so one of the two sees the other. */
 void corio__wakep(void) {
-  if (atomic_load_explicit(&corio__sched.npidle, memory_order_acquire) == 0) return;
+  if (atomic_load_explicit(&corio__sched.npidle, memory_order_seq_cst) == 0) return;
   int zero = 0;
-  if (atomic_load_explicit(&corio__sched.nmspinning, memory_order_acquire) != 0 ||
+  if (atomic_load_explicit(&corio__sched.nmspinning, memory_order_seq_cst) != 0 ||
       !atomic_compare_exchange_strong_explicit(&corio__sched.nmspinning, &zero, 1,
-                                               memory_order_acq_rel, memory_order_relaxed))
+                                               memory_order_seq_cst, memory_order_relaxed))
     return;
   corio__startm(NULL, true);
+}
+
+/* Start up to n idle Ps for n Gs just put on the global queue by an M
+ * without a P (Go's injectglist): not through wakep, which does nothing
+ * while another M spins. */
+void corio__start_idle(int n) {
+  for (int i = 0; i < n; i++) {
+    corio__p_t *p = corio__pidleget_locking();
+    if (!p) break;
+    corio__startm(p, false);
+  }
 }
 
 /* Hand off a P whose M is blocked (or gone): start an M for it if anything
@@ -188,7 +245,7 @@ void corio__handoffp(corio__p_t *p) {
   corio__pidleput(p);
   corio__unlock(&corio__sched.lock);
   /* Someone may be waiting on I/O with nobody polling. */
-  if (corio__io_waiting_any_inline() &&
+  if (corio__netpoll_any_waiters() &&
       atomic_load_explicit(&corio__sched.lastpoll, memory_order_acquire) != 0)
     corio__wakep();
 }
@@ -239,8 +296,9 @@ static uint32_t fastrand(corio__m_t *m) {
 static void set_spinning(corio__m_t *m, bool on) {
   if (m->spinning == on) return;
   m->spinning = on;
-  if (on) atomic_fetch_add_explicit(&corio__sched.nmspinning, 1, memory_order_acq_rel);
-  else atomic_fetch_sub_explicit(&corio__sched.nmspinning, 1, memory_order_acq_rel);
+  /* seq_cst: D2 of the handshake (wakep). */
+  if (on) atomic_fetch_add_explicit(&corio__sched.nmspinning, 1, memory_order_seq_cst);
+  else atomic_fetch_sub_explicit(&corio__sched.nmspinning, 1, memory_order_seq_cst);
 }
 
 static void poll_network(int64_t delay, corio__glist_t *l) {
@@ -251,6 +309,23 @@ static void poll_network(int64_t delay, corio__glist_t *l) {
   corio__netpoll(delay, l);
 }
 
+/* Make a chain of parked Gs (through schedlink) runnable from a thread that
+ * holds no P: all to the global queue under one lock, then an idle P
+ * started for each (handshake: Go's injectglist). */
+void corio__inject_nop(corio_g_t *first) {
+  int n = 0;
+  corio__lock(&corio__sched.lock);
+  for (corio_g_t *g = first, *next; g; g = next) {
+    next = g->schedlink;
+    corio__g_wake(g, "a coroutine made runnable is not parked");
+    corio__globrunqput(g);
+    n++;
+  }
+  corio__unlock(&corio__sched.lock);
+  if (atomic_load_explicit(&corio__sched.state, memory_order_acquire) == RT_RUNNING)
+    corio__start_idle(n);
+}
+
 /* Make the Gs of a netpoll list (not empty) runnable; return one to run now
  * (when the M holds a P) and queue the others. */
 CORIO__HOT static corio_g_t *take_polled(corio__m_t *m, corio__glist_t *l) {
@@ -258,12 +333,8 @@ CORIO__HOT static corio_g_t *take_polled(corio__m_t *m, corio__glist_t *l) {
   l->head = l->tail = NULL;
   l->n = 0;
   if (CORIO__UNLIKELY(!m->p)) {
-    for (corio_g_t *g = first, *next; g; g = next) {
-      next = g->schedlink;
-      corio__g_wake(g, "netpoll returned a coroutine that is not parked");
-      corio__globrunqput_locking(g);
-    }
-    first = NULL;
+    corio__inject_nop(first);
+    return NULL;
   } else {
     corio__g_wake(first, "netpoll returned a coroutine that is not parked");
     for (corio_g_t *g = first->schedlink, *next; g; g = next) {
@@ -283,7 +354,7 @@ CORIO__HOT corio_g_t *corio__poll_on_park(corio__m_t *m) {
   if (!p || !corio__runqempty_owner(p) ||
       atomic_load_explicit(&corio__sched.runqsize, memory_order_acquire) ||
       atomic_load_explicit(&corio__sched.stopping, memory_order_acquire) ||
-      !corio__io_waiting_any_inline() ||
+      !corio__netpoll_any_waiters() ||
       atomic_load_explicit(&corio__sched.lastpoll, memory_order_acquire) == 0)
     return NULL;
   int64_t w = atomic_load_explicit(&p->timer0when, memory_order_relaxed);
@@ -312,6 +383,36 @@ static corio_g_t *steal_work(corio__m_t *m, int64_t now) {
     }
   }
   return NULL;
+}
+
+/* Deadlock detection (corio_config_t.detect_deadlock), Go's checkdead. Called
+ * with sched.lock held by the M that has just put the last P on the idle
+ * list. With every P idle no coroutine runs and no M runs timers or takes
+ * from a queue; a coroutine can then only run again if something outside
+ * the Ps readies it, and each such source is counted where the check sees it:
+ * - a coroutine in a system call: nsyscall, until it holds a P or sits on
+ *   the global queue (syscall.c, after_switch's ACT_REQUEUE);
+ * - the netpoller: its waiter count (corio__netpoll_any_waiters) holds every
+ *   coroutine from its commit until it runs again, so one readied by a poll
+ *   but not yet run still counts; it is changed by Ps' holders, so the last
+ *   change is seen here through sched.lock;
+ * - timers: a pending one shows in its P's timer0when; a firing one is
+ *   being run by an M that holds a P;
+ * - queued work: the global queue and every P's local queue.
+ * What remains is a thread outside the runtime calling corio_ready or
+ * corio_spawn, which the embedder promised not to do by setting the flag. */
+static bool check_dead(void) {
+  corio__sched_t *s = &corio__sched;
+  if (!s->detect_deadlock) return false;
+  if (atomic_load_explicit(&s->npidle, memory_order_seq_cst) != s->nprocs) return false;
+  if (atomic_load_explicit(&s->runqsize, memory_order_seq_cst) != 0) return false;
+  if (atomic_load_explicit(&s->nsyscall, memory_order_seq_cst) != 0) return false;
+  if (corio__netpoll_any_waiters()) return false;
+  if (corio__timers_earliest() != 0) return false;
+  for (int i = 0; i < s->nprocs; i++)
+    if (!corio__runqempty(&s->allp[i])) return false;
+  if (atomic_load_explicit(&s->state, memory_order_acquire) != RT_RUNNING) return false;
+  return true;
 }
 
 /* Block until there is a G to run; NULL when the runtime is stopping. */
@@ -357,7 +458,7 @@ top:
     if (g) return g;
   }
   /* Non-blocking poll, unless another M is already blocked in the poller. */
-  if (corio__io_waiting_any_inline() &&
+  if (corio__netpoll_any_waiters() &&
       atomic_load_explicit(&corio__sched.lastpoll, memory_order_acquire) != 0) {
     corio__glist_t l = {0};
     poll_network(0, &l);
@@ -383,13 +484,38 @@ top:
     return g;
   }
   corio__pidleput(releasep(m));
+  if (CORIO__UNLIKELY(corio__sched.detect_deadlock) && check_dead()) {
+    atomic_store_explicit(&corio__sched.deadlocked, true, memory_order_release);
+    corio__unlock(&corio__sched.lock);
+    set_spinning(m, false);
+    corio__begin_stop();
+    return NULL;
+  }
   corio__unlock(&corio__sched.lock);
 
-  /* A spinning M must look once more after dropping its P: work submitted
-   * meanwhile saw nmspinning > 0 and did not wake anyone. */
+  if (CORIO__UNLIKELY(corio__sched_test_hook != NULL)) corio__sched_test_hook(CORIO__HOOK_P_DROPPED);
+
+  /* D2 of the handshake (wakep): a spinning M must look once more after
+   * dropping its P, at the global queue and every local one: work
+   * submitted meanwhile saw nmspinning > 0 and did not wake anyone. */
   bool was_spinning = m->spinning;
   set_spinning(m, false);
   if (was_spinning) {
+    if (atomic_load_explicit(&corio__sched.runqsize, memory_order_seq_cst) != 0) {
+      corio__lock(&corio__sched.lock);
+      corio__p_t *p2 = NULL;
+      if (atomic_load_explicit(&corio__sched.runqsize, memory_order_relaxed) != 0)
+        p2 = corio__pidleget();
+      g = p2 ? globrunqget(p2, 0) : NULL;
+      corio__unlock(&corio__sched.lock);
+      if (p2) {
+        corio__acquirep(m, p2);
+        set_spinning(m, true);
+        return g; /* not NULL: taken under the lock that saw runqsize != 0 */
+      }
+      /* No idle P: every P has an M that looks at the global queue (D1)
+       * before it lets go. */
+    }
     for (int i = 0; i < corio__sched.nprocs; i++) {
       if (!corio__runqempty(&corio__sched.allp[i])) {
         corio__p_t *p2 = corio__pidleget_locking();
@@ -406,7 +532,7 @@ top:
   /* Block in the poller until the next timer, if nobody else does. */
   int64_t until = corio__timers_earliest();
   int64_t last = atomic_load_explicit(&corio__sched.lastpoll, memory_order_acquire);
-  if ((corio__io_waiting_any_inline() || until != 0) && last != 0 &&
+  if ((corio__netpoll_any_waiters() || until != 0) && last != 0 &&
       atomic_compare_exchange_strong_explicit(&corio__sched.lastpoll, &last, 0,
                                               memory_order_acq_rel, memory_order_relaxed)) {
     atomic_store_explicit(&corio__sched.poll_until, until, memory_order_release);
@@ -424,7 +550,8 @@ top:
     if (p2) corio__acquirep(m, p2);
     if (l.head && (g = take_polled(m, &l))) return g;
     if (p2) goto top;
-    /* No P for us: the polled Gs went to the global queue and an M was woken. */
+    /* No P for us: the polled Gs went to the global queue, with idle Ps
+     * started for them (corio__inject_nop). */
   } else if (until != 0 && last == 0) {
     int64_t pu = atomic_load_explicit(&corio__sched.poll_until, memory_order_acquire);
     if (pu == 0 || until < pu) corio__netpoll_break();

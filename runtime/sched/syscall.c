@@ -3,6 +3,14 @@
  * takes it back, or another idle P, or queues the coroutine and parks the M. */
 #include "proc.h"
 
+/* A coroutine leaves the syscall count once it holds a P again (or, without
+ * one, once it is on the global queue): at every moment it is visible to the
+ * deadlock check as one or the other. */
+static void syscall_uncount(void) {
+  if (corio__sched.detect_deadlock)
+    atomic_fetch_sub_explicit(&corio__sched.nsyscall, 1, memory_order_seq_cst);
+}
+
 int corio_syscall_enter(void) {
   corio__m_t *m = corio__getm();
   if (!m || !m->curg) return CORIO_ENOTCORO;
@@ -12,6 +20,10 @@ int corio_syscall_enter(void) {
   m->oldp = p;
   m->p = NULL;
   atomic_store_explicit(&m->curg->status, G_SYSCALL, memory_order_relaxed);
+  /* Counted before the P can go idle (the deadlock check reads it under
+   * sched.lock once every P is idle). */
+  if (corio__sched.detect_deadlock)
+    atomic_fetch_add_explicit(&corio__sched.nsyscall, 1, memory_order_seq_cst);
   atomic_fetch_add_explicit(&p->syscalltick, 1, memory_order_relaxed);
   /* Release: if sysmon takes p, it sees everything this M did with it. */
   atomic_store_explicit(&p->status, P_SYSCALL, memory_order_release);
@@ -37,6 +49,7 @@ int corio_syscall_exit(void) {
     p->m = m;
     atomic_fetch_add_explicit(&p->syscalltick, 1, memory_order_relaxed);
     atomic_store_explicit(&g->status, G_RUNNING, memory_order_relaxed);
+    syscall_uncount();
     return 0;
   }
   /* sysmon handed our P to another M. Try an idle one. */
@@ -44,12 +57,15 @@ int corio_syscall_exit(void) {
   if (p2) {
     corio__acquirep(m, p2);
     atomic_store_explicit(&g->status, G_RUNNING, memory_order_relaxed);
+    syscall_uncount();
     return 0;
   }
   /* No P: queue the coroutine globally and let this M sleep. At shutdown the
-   * coroutine is abandoned like every other one. */
+   * coroutine is abandoned like every other one. It stays counted in
+   * nsyscall until after_switch has queued it (ACT_REQUEUE). */
   atomic_store_explicit(&g->status, G_RUNNING, memory_order_relaxed);
   if (atomic_load_explicit(&corio__sched.stopping, memory_order_acquire)) {
+    syscall_uncount();
     m->unlockf = NULL;
     corio__switch_out(m, g, ACT_PARK, false);
   } else {

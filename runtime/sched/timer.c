@@ -77,6 +77,9 @@ void corio__timer_init(corio__timer_t *t, corio__timer_fn fn, void *arg) {
 /* Tell whoever waits for the earliest timer that there is an earlier one:
  * break the poller if it sleeps past when; otherwise make sure an M looks. */
 static void wake_for_timer(int64_t when) {
+  /* S1 -> S2 of the wake-up handshake (schedule.c, wakep): timer0when is
+   * published before lastpoll, npidle and nmspinning are read. */
+  atomic_thread_fence(memory_order_seq_cst);
   if (atomic_load_explicit(&corio__sched.lastpoll, memory_order_acquire) == 0) {
     int64_t until = atomic_load_explicit(&corio__sched.poll_until, memory_order_acquire);
     if (until == 0 || until > when) corio__netpoll_break();

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "fd_mutex.h"
+#include "fd_mutex_testing.h"
 
 /* ---- uncontended, on the test thread (no lock needs to wait) ---- */
 

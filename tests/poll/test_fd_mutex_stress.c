@@ -2,7 +2,7 @@
  * checking mutual exclusion of readers with readers and writers with writers,
  * then a close in the middle of the storm. */
 #include "check.h"
-#include "fd_mutex.h"
+#include "fd_mutex_testing.h"
 
 enum { WORKERS = 16, OPS = 100000, PER_WORKER = OPS / WORKERS };
 

@@ -19,6 +19,7 @@
 #include "corio/poll.h"
 #include "corio/sync.h"
 #include "check.h"
+#include "fd_mutex_testing.h"
 #include "fd_unix.h"
 #include "net_util.h"
 #include "netpoll_testing.h"

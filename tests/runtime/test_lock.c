@@ -1,4 +1,4 @@
-/* corio__lock_t (runtime/sched/lock.c): mutual exclusion and progress under
+/* corio__lock_t (runtime/lock.c): mutual exclusion and progress under
  * contention from plain OS threads, including waiters that go to sleep while
  * a holder keeps the lock, and unlocks racing with waiters announcing
  * themselves (the plain-store unlock's window). */
@@ -6,7 +6,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "sched.h"
+#include "base.h"
 #include "test_util.h"
 #include "thread_util.h"
 

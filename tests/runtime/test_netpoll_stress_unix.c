@@ -193,7 +193,7 @@ static void one_lifetime(worker_t *w, int64_t n) {
     poke_ghosts(w);
 
   /* The poll layer's read loop. */
-  int rc = corio__pd_reset(pd, 'r', false);
+  int rc = corio__pd_reset(pd, 'r');
   int got = -1;
   while (rc == CORIO__POLL_OK) {
     unsigned char c;
@@ -207,7 +207,7 @@ static void one_lifetime(worker_t *w, int64_t n) {
       break;
     }
     int64_t before = corio_nanotime();
-    rc = corio__pd_wait(pd, 'r', false);
+    rc = corio__pd_wait(pd, 'r');
     if (corio_nanotime() - before > 20 * US)
       atomic_fetch_add(&stat_parked, 1); /* roughly: waits that really slept */
     if (rc == CORIO__POLL_OK) {

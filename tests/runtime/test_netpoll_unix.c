@@ -76,7 +76,7 @@ static int fill(int fd) {
 /* Read one byte the way the poll layer does: reset, try, wait on EAGAIN.
  * Returns the byte, or -(poll error) when the wait failed. */
 static int read_byte(corio__pd_t *pd, int fd) {
-  int rc = corio__pd_reset(pd, 'r', false);
+  int rc = corio__pd_reset(pd, 'r');
   if (rc != CORIO__POLL_OK)
     return -rc;
   for (;;) {
@@ -90,7 +90,7 @@ static int read_byte(corio__pd_t *pd, int fd) {
       check_fail(__FILE__, __LINE__, "read failed");
       return -100;
     }
-    rc = corio__pd_wait(pd, 'r', false);
+    rc = corio__pd_wait(pd, 'r');
     if (rc != CORIO__POLL_OK)
       return -rc;
   }
@@ -299,17 +299,17 @@ static int deadline_expiry_main(void *arg) {
   piped_t p = open_piped();
   int64_t start = corio_nanotime();
   corio__pd_set_deadline(p.pd, start + 30 * MS, 'r');
-  CHECK_EQ(corio__pd_reset(p.pd, 'r', false), CORIO__POLL_OK);
-  CHECK_EQ(corio__pd_wait(p.pd, 'r', false), CORIO__POLL_ERR_TIMEOUT);
+  CHECK_EQ(corio__pd_reset(p.pd, 'r'), CORIO__POLL_OK);
+  CHECK_EQ(corio__pd_wait(p.pd, 'r'), CORIO__POLL_ERR_TIMEOUT);
   int64_t took = corio_nanotime() - start;
   CHECK(took >= 30 * MS);
   CHECK(took < 2000 * MS);
   /* Expired stays expired; the write side has no deadline. */
-  CHECK_EQ(corio__pd_reset(p.pd, 'r', false), CORIO__POLL_ERR_TIMEOUT);
-  CHECK_EQ(corio__pd_reset(p.pd, 'w', false), CORIO__POLL_OK);
+  CHECK_EQ(corio__pd_reset(p.pd, 'r'), CORIO__POLL_ERR_TIMEOUT);
+  CHECK_EQ(corio__pd_reset(p.pd, 'w'), CORIO__POLL_OK);
   /* Clearing it makes the descriptor usable again. */
   corio__pd_set_deadline(p.pd, 0, 'r');
-  CHECK_EQ(corio__pd_reset(p.pd, 'r', false), CORIO__POLL_OK);
+  CHECK_EQ(corio__pd_reset(p.pd, 'r'), CORIO__POLL_OK);
   write_byte(p.w, 'k');
   CHECK_EQ(read_byte(p.pd, p.r), 'k');
   close_piped(&p);
@@ -380,16 +380,16 @@ static int past_deadline_main(void *arg) {
   piped_t p = open_piped();
   /* Set in the past: reset and wait fail at once, without parking. */
   corio__pd_set_deadline(p.pd, corio_nanotime() - 1, 'r');
-  CHECK_EQ(corio__pd_reset(p.pd, 'r', false), CORIO__POLL_ERR_TIMEOUT);
+  CHECK_EQ(corio__pd_reset(p.pd, 'r'), CORIO__POLL_ERR_TIMEOUT);
   int64_t t0 = corio_nanotime();
-  CHECK_EQ(corio__pd_wait(p.pd, 'r', false), CORIO__POLL_ERR_TIMEOUT);
+  CHECK_EQ(corio__pd_wait(p.pd, 'r'), CORIO__POLL_ERR_TIMEOUT);
   CHECK(corio_nanotime() - t0 < 100 * MS);
-  CHECK_EQ(corio__pd_reset(p.pd, 'w', false), CORIO__POLL_OK);
+  CHECK_EQ(corio__pd_reset(p.pd, 'w'), CORIO__POLL_OK);
   /* A negative time is in the past too. */
   corio__pd_set_deadline(p.pd, 0, 'r');
   corio__pd_set_deadline(p.pd, -5, 'r' + 'w');
-  CHECK_EQ(corio__pd_reset(p.pd, 'r', false), CORIO__POLL_ERR_TIMEOUT);
-  CHECK_EQ(corio__pd_reset(p.pd, 'w', false), CORIO__POLL_ERR_TIMEOUT);
+  CHECK_EQ(corio__pd_reset(p.pd, 'r'), CORIO__POLL_ERR_TIMEOUT);
+  CHECK_EQ(corio__pd_reset(p.pd, 'w'), CORIO__POLL_ERR_TIMEOUT);
   corio__pd_set_deadline(p.pd, 0, 'r' + 'w');
 
   /* Set in the past while a coroutine waits (with no deadline): it wakes at
@@ -416,11 +416,11 @@ static int both_deadlines_main(void *arg) {
   corio__pd_t *pd = open_pd(sv[0]);
   int64_t start = corio_nanotime();
   corio__pd_set_deadline(pd, start + 60 * MS, 'r' + 'w');
-  CHECK_EQ(corio__pd_reset(pd, 'r', false), CORIO__POLL_OK);
-  CHECK_EQ(corio__pd_reset(pd, 'w', false), CORIO__POLL_OK);
-  CHECK_EQ(corio__pd_wait(pd, 'w', false), CORIO__POLL_ERR_TIMEOUT);
+  CHECK_EQ(corio__pd_reset(pd, 'r'), CORIO__POLL_OK);
+  CHECK_EQ(corio__pd_reset(pd, 'w'), CORIO__POLL_OK);
+  CHECK_EQ(corio__pd_wait(pd, 'w'), CORIO__POLL_ERR_TIMEOUT);
   CHECK(corio_nanotime() - start >= 60 * MS);
-  CHECK_EQ(corio__pd_wait(pd, 'r', false), CORIO__POLL_ERR_TIMEOUT);
+  CHECK_EQ(corio__pd_wait(pd, 'r'), CORIO__POLL_ERR_TIMEOUT);
   close_pd(pd);
   close(sv[0]);
   close(sv[1]);
@@ -441,8 +441,8 @@ typedef struct writer {
 
 static void blocked_writer_fn(void *arg) {
   writer_t *w = arg;
-  CHECK_EQ(corio__pd_reset(w->pd, 'w', false), CORIO__POLL_OK);
-  w->result = corio__pd_wait(w->pd, 'w', false);
+  CHECK_EQ(corio__pd_reset(w->pd, 'w'), CORIO__POLL_OK);
+  w->result = corio__pd_wait(w->pd, 'w');
   corio_wg_done(&w->wg);
 }
 
@@ -465,9 +465,9 @@ static int unblock_main(void *arg) {
   CHECK_EQ(r.result, -CORIO__POLL_ERR_CLOSING);
   CHECK_EQ(w.result, CORIO__POLL_ERR_CLOSING);
   /* Closing wins over everything, and deadlines are ignored from now on. */
-  CHECK_EQ(corio__pd_reset(pd, 'r', false), CORIO__POLL_ERR_CLOSING);
+  CHECK_EQ(corio__pd_reset(pd, 'r'), CORIO__POLL_ERR_CLOSING);
   corio__pd_set_deadline(pd, corio_nanotime() - 1, 'r');
-  CHECK_EQ(corio__pd_wait(pd, 'r', false), CORIO__POLL_ERR_CLOSING);
+  CHECK_EQ(corio__pd_wait(pd, 'r'), CORIO__POLL_ERR_CLOSING);
   CHECK_EQ(corio__netpoll_debug_waiters(), 0);
   corio__pd_close(pd);
   close(sv[0]);
@@ -496,15 +496,15 @@ static int event_error_main(void *arg) {
   /* The writer wakes normally (its write reports EPIPE itself); readers are
    * told the handle is not pollable. */
   CHECK_EQ(w.result, CORIO__POLL_OK);
-  CHECK_EQ(corio__pd_reset(pd, 'w', false), CORIO__POLL_OK);
-  CHECK_EQ(corio__pd_reset(pd, 'r', false), CORIO__POLL_ERR_NOT_POLLABLE);
+  CHECK_EQ(corio__pd_reset(pd, 'w'), CORIO__POLL_OK);
+  CHECK_EQ(corio__pd_reset(pd, 'r'), CORIO__POLL_ERR_NOT_POLLABLE);
   CHECK(write(p[1], "x", 1) < 0 && errno == EPIPE);
   close_pd(pd);
   close(p[1]);
 
   /* A reused descriptor starts without the flag. */
   piped_t q = open_piped();
-  CHECK_EQ(corio__pd_reset(q.pd, 'r', false), CORIO__POLL_OK);
+  CHECK_EQ(corio__pd_reset(q.pd, 'r'), CORIO__POLL_OK);
   close_piped(&q);
   return 0;
 }
@@ -515,7 +515,7 @@ Test(netpoll, epollerr_sets_the_event_error_flag) { run_program(1, event_error_m
 
 /* Reset, then park until the backend has delivered a report for mode 'r'. */
 static void wait_report(corio__pd_t *pd) {
-  CHECK_EQ(corio__pd_wait(pd, 'r', false), CORIO__POLL_OK);
+  CHECK_EQ(corio__pd_wait(pd, 'r'), CORIO__POLL_OK);
 }
 
 /* Sleep (so the scheduler polls) until the read slot holds an undelivered
@@ -536,7 +536,7 @@ static int hup_hint_pipe_main(void *arg) {
   piped_t p = open_piped();
   CHECK(!corio__pd_hup_seen(p.pd));
   /* Data alone is no hang-up. */
-  CHECK_EQ(corio__pd_reset(p.pd, 'r', false), CORIO__POLL_OK);
+  CHECK_EQ(corio__pd_reset(p.pd, 'r'), CORIO__POLL_OK);
   write_byte(p.w, 'd');
   wait_report(p.pd);
   CHECK(!corio__pd_hup_seen(p.pd));
@@ -547,7 +547,7 @@ static int hup_hint_pipe_main(void *arg) {
   wait_report(p.pd);
   CHECK(corio__pd_hup_seen(p.pd));
   /* Sticky: resets and further reports leave it set. */
-  CHECK_EQ(corio__pd_reset(p.pd, 'r', false), CORIO__POLL_OK);
+  CHECK_EQ(corio__pd_reset(p.pd, 'r'), CORIO__POLL_OK);
   CHECK(corio__pd_hup_seen(p.pd));
   corio__pd_t *old = p.pd;
   close_pd(p.pd);
@@ -571,7 +571,7 @@ static int hup_hint_dropped_ready_main(void *arg) {
   write_byte(p.w, 'z');
   close(p.w);
   if (wait_ready_pending(p.pd)) {
-    CHECK_EQ(corio__pd_reset(p.pd, 'r', false), CORIO__POLL_OK);
+    CHECK_EQ(corio__pd_reset(p.pd, 'r'), CORIO__POLL_OK);
     CHECK_EQ(corio__pd_debug_slot(p.pd, 'r'), 0);
     CHECK(corio__pd_hup_seen(p.pd));
   }
@@ -627,7 +627,7 @@ static int hup_hint_tcp_main(void *arg) {
   /* Urgent data stops a read short with bytes left: it sets the hint. */
   tcp_pair(sv);
   corio__pd_t *pd = open_pd(sv[1]);
-  CHECK_EQ(corio__pd_reset(pd, 'r', false), CORIO__POLL_OK);
+  CHECK_EQ(corio__pd_reset(pd, 'r'), CORIO__POLL_OK);
   CHECK_EQ(send(sv[0], "abc", 3, 0), 3);
   wait_report(pd);
   CHECK(!corio__pd_hup_seen(pd));
@@ -640,7 +640,7 @@ static int hup_hint_tcp_main(void *arg) {
   /* So does the peer's shutdown (EPOLLRDHUP). */
   tcp_pair(sv);
   pd = open_pd(sv[1]);
-  CHECK_EQ(corio__pd_reset(pd, 'r', false), CORIO__POLL_OK);
+  CHECK_EQ(corio__pd_reset(pd, 'r'), CORIO__POLL_OK);
   CHECK_EQ(send(sv[0], "abc", 3, 0), 3);
   wait_report(pd);
   CHECK(!corio__pd_hup_seen(pd));
@@ -722,7 +722,7 @@ static int reuse_main(void *arg) {
                                     CORIO__PD_EV_ERR, &l));
   CHECK(l.head == NULL);
   CHECK_EQ(corio__pd_debug_slot(pdb, 'r'), (uintptr_t)atomic_load(&rb.g));
-  CHECK_EQ(corio__pd_reset(pdb, 'w', false), CORIO__POLL_OK); /* no event error either */
+  CHECK_EQ(corio__pd_reset(pdb, 'w'), CORIO__POLL_OK); /* no event error either */
 
   /* A genuine write still gets through. */
   write_byte(b[1], 'g');
@@ -755,7 +755,7 @@ static int stale_timer_main(void *arg) {
   wait_parked(b.pd, 'r');
   corio_sleep(80 * MS);
   CHECK_EQ(atomic_load(&r.done), 0);
-  CHECK_EQ(corio__pd_reset(b.pd, 'w', false), CORIO__POLL_OK);
+  CHECK_EQ(corio__pd_reset(b.pd, 'w'), CORIO__POLL_OK);
   write_byte(b.w, 'n');
   corio_wg_wait(&r.wg);
   CHECK_EQ(r.result, 'n');
@@ -874,7 +874,7 @@ static int overshoot_main(void *arg) {
   for (int i = 0; i < OVERSHOOT_SAMPLES; i++) {
     int64_t dl = corio_nanotime() + 1 * MS;
     corio__pd_set_deadline(p.pd, dl, 'r');
-    CHECK_EQ(corio__pd_wait(p.pd, 'r', false), CORIO__POLL_ERR_TIMEOUT);
+    CHECK_EQ(corio__pd_wait(p.pd, 'r'), CORIO__POLL_ERR_TIMEOUT);
     overshoot[i] = corio_nanotime() - dl;
     CHECK(overshoot[i] >= 0);
     corio__pd_set_deadline(p.pd, 0, 'r');

@@ -113,9 +113,9 @@ typedef struct reader {
 
 static void reader_fn(void *arg) {
   reader_t *r = arg;
-  CHECK_EQ(corio__pd_reset(r->pd, 'r', false), CORIO__POLL_OK);
+  CHECK_EQ(corio__pd_reset(r->pd, 'r'), CORIO__POLL_OK);
   if (start_read(r->p, &r->op, r->pd, r->buf, sizeof r->buf - 1))
-    r->result = corio__pd_wait(r->pd, 'r', false);
+    r->result = corio__pd_wait(r->pd, 'r');
   corio_wg_done(&r->wg);
 }
 
@@ -181,17 +181,17 @@ static int cancel_main(void *arg) {
   corio__win_op_t op;
   char buf[16];
   closer_t c = {pd, CORIO_WG_INIT};
-  CHECK_EQ(corio__pd_reset(pd, 'r', false), CORIO__POLL_OK);
+  CHECK_EQ(corio__pd_reset(pd, 'r'), CORIO__POLL_OK);
   if (start_read(&p, &op, pd, buf, sizeof buf)) {
     int64_t start = corio_nanotime();
     if (by_close) {
       corio_wg_add(&c.wg, 1);
       CHECK_EQ(corio_spawn(closer_fn, &c), 0);
-      CHECK_EQ(corio__pd_wait(pd, 'r', false), CORIO__POLL_ERR_CLOSING);
+      CHECK_EQ(corio__pd_wait(pd, 'r'), CORIO__POLL_ERR_CLOSING);
       corio_wg_wait(&c.wg);
     } else {
       corio__pd_set_deadline(pd, start + 40 * MS, 'r');
-      CHECK_EQ(corio__pd_wait(pd, 'r', false), CORIO__POLL_ERR_TIMEOUT);
+      CHECK_EQ(corio__pd_wait(pd, 'r'), CORIO__POLL_ERR_TIMEOUT);
       CHECK(corio_nanotime() - start >= 40 * MS);
     }
     CHECK_EQ(corio__win_op_status(&op), 0x103); /* STATUS_PENDING: still in flight */
@@ -295,7 +295,7 @@ Test(netpoll_windows, completion_for_closed_descriptor_is_dropped) {
    * key's sequence gives it away before the OVERLAPPED is read. */
   corio__win_op_t stale;
   char buf[16];
-  cr_assert_eq(corio__pd_reset(pdb, 'r', false), CORIO__POLL_OK);
+  cr_assert_eq(corio__pd_reset(pdb, 'r'), CORIO__POLL_OK);
   cr_assert(start_read(&a, &stale, pdb, buf, sizeof buf));
   uint64_t before = corio__netpoll_debug_stale_events();
   client_write(&a, "stale");
@@ -350,7 +350,7 @@ static int overshoot_main(void *arg) {
   for (int i = 0; i < 50; i++) {
     int64_t dl = corio_nanotime() + 1 * MS;
     corio__pd_set_deadline(pd, dl, 'r');
-    CHECK_EQ(corio__pd_wait(pd, 'r', false), CORIO__POLL_ERR_TIMEOUT);
+    CHECK_EQ(corio__pd_wait(pd, 'r'), CORIO__POLL_ERR_TIMEOUT);
     samples[i] = corio_nanotime() - dl;
     CHECK(samples[i] >= 0);
     corio__pd_set_deadline(pd, 0, 'r');

@@ -1,11 +1,10 @@
-/* The scheduler's OS layer for Linux. */
+/* The scheduler's OS layer for Linux (the futex is in runtime/futex_linux.c). */
 #include "os.h"
 
 #include "corio/error.h"
 
 #include <errno.h>
 #include <stdbool.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -14,7 +13,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,14 +33,6 @@ int corio__os_ncpu(void) {
 }
 
 const char *corio__os_getenv(const char *name) { return getenv(name); }
-
-void corio__os_osyield(void) { sched_yield(); }
-
-void corio__os_usleep(int64_t ns) {
-  struct timespec ts = {(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-  }
-}
 
 typedef struct {
   void (*fn)(void *);
@@ -83,20 +73,6 @@ int corio__os_thread_start(uintptr_t *t, void (*fn)(void *), void *arg) {
 
 void corio__os_thread_join(uintptr_t t) { pthread_join((pthread_t)t, NULL); }
 
-void corio__os_futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t ns) {
-  struct timespec ts, *tsp = NULL;
-  if (ns >= 0) {
-    ts.tv_sec = (time_t)(ns / 1000000000);
-    ts.tv_nsec = (long)(ns % 1000000000);
-    tsp = &ts;
-  }
-  syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT_PRIVATE, val, tsp, NULL, 0);
-}
-
-void corio__os_futex_wake(_Atomic uint32_t *addr, int n) {
-  syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE_PRIVATE, n < 0 ? 0x7fffffff : n, NULL, NULL, 0);
-}
-
 size_t corio__os_page_size(void) {
   static size_t page;
   if (!page) page = (size_t)sysconf(_SC_PAGESIZE);
@@ -134,10 +110,6 @@ int corio__os_reserve(size_t size, void **out) {
 
 int corio__os_commit(void *addr, size_t size) {
   return mprotect(addr, size, PROT_READ | PROT_WRITE) == 0 ? 0 : map_error();
-}
-
-int corio__os_guard(void *addr, size_t size) {
-  return mprotect(addr, size, PROT_NONE) == 0 ? 0 : map_error();
 }
 
 void corio__os_release(void *addr, size_t size) { munmap(addr, size); }

@@ -1,10 +1,11 @@
-/* The one allocation wrapper for runtime objects: mimalloc by default, the C
- * library when built without it (sanitizer builds, mingw), or the embedder's
- * allocator from corio_config_t. Tests inject failures through the embedder
- * allocator. */
-#include "runtime/alloc_internal.h"
-#include "sched.h"
+/* The base's out-of-line half (base.h): the one allocation wrapper for
+ * runtime objects -- mimalloc by default, the C library when built without
+ * it (sanitizer builds, mingw), or the embedder's allocator from
+ * corio_config_t; tests inject failures through the embedder allocator --
+ * and the fatal-error call. */
+#include "base.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef CORIO_HAVE_MIMALLOC
@@ -46,4 +47,10 @@ void corio__free(void *ptr) {
   if (!ptr) return;
   if (current.free) current.free(ptr, current.ctx);
   else SYS_FREE(ptr);
+}
+
+_Noreturn void corio__throw(const char *msg) {
+  fprintf(stderr, "corio: fatal error: %s\n", msg);
+  fflush(stderr);
+  abort();
 }

@@ -1,6 +1,8 @@
 /* Direct system calls for the I/O hot path on Linux: read, write and an
  * untimed epoll_wait, made with the syscall instruction instead of through
- * the C library (Go makes all its system calls this way).
+ * the C library (Go makes all its system calls this way). poll/fd_unix.c
+ * reaches read and write through rawsys.h; the epoll backend includes this
+ * file itself.
  *
  * Why: the kernel's work leaves the CPU's return predictor cold, so every
  * return to a frame that was live before the call mispredicts, and the C
@@ -8,12 +10,13 @@
  * about 6 ns a call, about 35 ns of a pipe round trip's 1.9 us.
  *
  * Each returns what the kernel returns: a count, or -errno (errno is not
- * touched). Under the sanitizers, and on architectures without an inline
- * version here, the C library's functions are called instead: ThreadSanitizer
- * learns happens-before edges through pipes and sockets from its read and
- * write interceptors, and AddressSanitizer checks the buffers there. */
-#ifndef CORIO_SCHED_RAWSYS_LINUX_H
-#define CORIO_SCHED_RAWSYS_LINUX_H
+ * touched). Only x86-64 has an inline version here (corio has no context
+ * switch for any other architecture yet). Under the sanitizers, the C
+ * library's functions are called instead: ThreadSanitizer learns
+ * happens-before edges through pipes and sockets from its read and write
+ * interceptors, and AddressSanitizer checks the buffers there. */
+#ifndef CORIO_RAWSYS_LINUX_H
+#define CORIO_RAWSYS_LINUX_H
 
 #include <errno.h>
 #include <stddef.h>
@@ -32,18 +35,6 @@ static inline long corio__rawsys4(long nr, long a, long b, long c, long d) {
                    : "0"(nr), "D"(a), "S"(b), "d"(c), "r"(r10)
                    : "rcx", "r11", "memory");
   return ret;
-}
-#elif !defined(CORIO_ASAN) && !defined(CORIO_TSAN) && defined(__aarch64__)
-#define CORIO__RAWSYS 1
-static inline long corio__rawsys4(long nr, long a, long b, long c, long d) {
-  register long x8 __asm__("x8") = nr;
-  register long x0 __asm__("x0") = a;
-  register long x1 __asm__("x1") = b;
-  register long x2 __asm__("x2") = c;
-  register long x3 __asm__("x3") = d;
-  register long x4 __asm__("x4") = 0; /* epoll_pwait's signal mask: none */
-  __asm__ volatile("svc #0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4) : "memory");
-  return x0;
 }
 #else
 #define CORIO__RAWSYS 0
@@ -68,15 +59,11 @@ static inline ssize_t corio__sys_write(int fd, const void *buf, size_t len) {
 #endif
 }
 
-/* timeout_ms as epoll_wait's. aarch64 has no epoll_wait, only epoll_pwait
- * (corio__rawsys4 passes a NULL signal mask, which makes them the same; the
- * mask's size is then ignored). */
+/* timeout_ms as epoll_wait's. */
 static inline int corio__sys_epoll_wait(int epfd, struct epoll_event *evs, int max,
                                         int timeout_ms) {
-#if CORIO__RAWSYS && defined(__x86_64__)
+#if CORIO__RAWSYS
   return (int)corio__rawsys4(SYS_epoll_wait, epfd, (long)evs, max, timeout_ms);
-#elif CORIO__RAWSYS
-  return (int)corio__rawsys4(SYS_epoll_pwait, epfd, (long)evs, max, timeout_ms);
 #else
   return (int)corio__sys_ret(epoll_wait(epfd, evs, max, timeout_ms));
 #endif

@@ -13,14 +13,13 @@
  * with a timeout (LOST_WAKEUP_NS) and look again. The window is a few
  * instructions wide and needs a waiter that has already spun out, so the
  * timeout bounds a rare delay; it never leaves a waiter asleep for good. */
-#include "os.h"
-#include "sched.h"
+#include "base.h"
 
 enum { UNLOCKED = 0, LOCKED = 1, CONTENDED = 2 };
 
 #define LOST_WAKEUP_NS (200 * 1000)
 
-/* The fast paths are inline in sched.h: lock's first CAS, unlock's plain store. */
+/* The fast paths are inline in base.h: lock's first CAS, unlock's plain store. */
 void corio__lock_slow(corio__lock_t *l) {
   uint32_t c = LOCKED;
   /* Spin a little: the holder is usually running on another core. */
