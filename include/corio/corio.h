@@ -8,6 +8,7 @@
 #include "corio/sync.h"
 #include "corio/poll.h"
 #include "corio/os.h"
+#include "corio/net.h"
 
 #define CORIO_VERSION_MAJOR 0
 #define CORIO_VERSION_MINOR 1

@@ -52,7 +52,15 @@ extern "C" {
   X(WOULDBLOCK,    -4115, "operation would block")                               \
   X(SHORTWRITE,    -4116, "short write")                                         \
   X(RANGE,         -4117, "argument out of range")                               \
-  X(DEADLOCK,      -4118, "all coroutines are asleep: deadlock")
+  X(DEADLOCK,      -4118, "all coroutines are asleep: deadlock")                 \
+  X(UNKNOWNNET,    -4130, "unknown network")                                     \
+  X(BADADDR,       -4131, "invalid address")                                     \
+  X(MISSINGPORT,   -4132, "missing port in address")                             \
+  X(BADPORT,       -4133, "invalid port")                                        \
+  X(NOSUCHHOST,    -4134, "no such host")                                        \
+  X(RESOLVAGAIN,   -4135, "temporary failure in name resolution")                \
+  X(RESOLVFAIL,    -4136, "non-recoverable failure in name resolution")          \
+  X(NOADDR,        -4137, "no suitable address found")
 
 enum {
 #define CORIO_ERR_ENUM(name, value, msg) CORIO_E##name = (value),
