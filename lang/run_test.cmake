@@ -1,3 +1,4 @@
+cmake_minimum_required(VERSION 3.20)
 # Run one script test (see tests.cmake): compare standard output, standard
 # error and the exit status with the files beside the script.
 get_filename_component(dir ${SCRIPT} DIRECTORY)
@@ -11,6 +12,10 @@ set(args "")
 if(EXISTS ${dir}/${name}.args)
   file(STRINGS ${dir}/${name}.args args)
 endif()
+# @TMP@ in the arguments: a scratch directory of this run's own.
+file(REMOVE_RECURSE ${TMP})
+file(MAKE_DIRECTORY ${TMP})
+string(REPLACE "@TMP@" "${TMP}" args "${args}")
 execute_process(COMMAND ${EMULATOR} ${LANG} ${file} ${args}
   WORKING_DIRECTORY ${dir} ${input}
   OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE status)

@@ -5,7 +5,8 @@
 #   NAME.err     expected standard error (default: empty)
 #   NAME.status  expected exit status (default: 0)
 #   NAME.in      standard input (default: empty)
-#   NAME.args    arguments, one per line
+#   NAME.args    arguments, one per line; @TMP@ is replaced by a scratch
+#                directory of the run's own
 # A script whose first line is "// unix-only" is skipped on Windows.
 file(GLOB LANG_TEST_SCRIPTS CONFIGURE_DEPENDS
   ${PROJECT_SOURCE_DIR}/tests/lang/*.lang ${CMAKE_CURRENT_SOURCE_DIR}/examples/*.lang)
@@ -28,7 +29,8 @@ foreach(script ${LANG_TEST_SCRIPTS})
     set(tname lang_${kind}_${name}_p${procs})
     add_test(NAME ${tname}
       COMMAND ${CMAKE_COMMAND} -DLANG=$<TARGET_FILE:corio-lang> "-DEMULATOR=${lang_emulator}"
-              -DSCRIPT=${script} -DPROCS=${procs} -P ${CMAKE_CURRENT_SOURCE_DIR}/run_test.cmake)
+              -DSCRIPT=${script} -DPROCS=${procs} -DTMP=${CMAKE_CURRENT_BINARY_DIR}/tmp/${tname}
+              -P ${CMAKE_CURRENT_SOURCE_DIR}/run_test.cmake)
     set(env "CORIO_PROCS=${procs}")
     if(CORIO_SANITIZE STREQUAL "address")
       list(APPEND env "LSAN_OPTIONS=suppressions=${PROJECT_SOURCE_DIR}/tests/lsan.supp"
