@@ -20,7 +20,8 @@ stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=(native asan tsan mingw valgrind)
 
 # ---- dependencies ----
-need=(cmake ninja-build gcc g++ pkg-config libcriterion-dev libmimalloc-dev libuv1-dev)
+# clang: the language's libFuzzer target (lang/, native stage).
+need=(cmake ninja-build gcc g++ pkg-config libcriterion-dev libmimalloc-dev libuv1-dev clang)
 for s in "${stages[@]}"; do
   [ "$s" = mingw ] && need+=(mingw-w64 wine wine64)
   [ "$s" = valgrind ] && need+=(valgrind)
@@ -80,6 +81,8 @@ build() {
 }
 
 # run_valgrind DIR: each program under memcheck; a leak or an error fails it.
+# The corio-lang scripts cover the interpreter's collector, channels, select
+# and sockets.
 # The suites chosen run in seconds under valgrind; the 100k-coroutine and
 # mapping-limit tests do not fit valgrind's own limits.
 run_valgrind() {
@@ -90,7 +93,12 @@ run_valgrind() {
               "tests/runtime_test_sched --filter sched/shutdown*"
               "tests/runtime_test_sched --filter sched/main_exit*"
               "tests/runtime_test_chan -j1" "tests/runtime_test_select -j1"
-              "tests/runtime_test_sema -j1" "tests/runtime_test_waitgroup -j1")
+              "tests/runtime_test_sema -j1" "tests/runtime_test_waitgroup -j1"
+              "lang/corio-lang $root/lang/examples/pipeline.lang"
+              "lang/corio-lang $root/lang/examples/sieve.lang"
+              "lang/corio-lang $root/tests/lang/gc_parked.lang"
+              "lang/corio-lang $root/tests/lang/select.lang"
+              "lang/corio-lang $root/tests/lang/net_tcp.lang")
   for r in "${runs[@]}"; do
     n=$((n + 1))
     # shellcheck disable=SC2086
