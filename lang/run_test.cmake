@@ -16,6 +16,9 @@ endif()
 file(REMOVE_RECURSE ${TMP})
 file(MAKE_DIRECTORY ${TMP})
 string(REPLACE "@TMP@" "${TMP}" args "${args}")
+if(EXTRA_ARGS)
+  list(APPEND args ${EXTRA_ARGS})
+endif()
 execute_process(COMMAND ${EMULATOR} ${LANG} ${file} ${args}
   WORKING_DIRECTORY ${dir} ${input}
   OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE status)
