@@ -221,7 +221,60 @@ static int b_strjoin(task_t *t, int nargs) {
   return ST_OK;
 }
 
+/* Sort a list of numbers or of strings in place (a merge sort: stable, and
+ * the comparison cannot fail half-way, every element's type is checked first). */
+static int cmp_values(const value_t *a, const value_t *b) {
+  if (a->t == T_STR) {
+    str_t *x = AS_STR(*a), *y = AS_STR(*b);
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->data, y->data, n);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+  }
+  if (a->t == T_INT && b->t == T_INT) return (a->u.i > b->u.i) - (a->u.i < b->u.i);
+  double x = a->t == T_INT ? (double)a->u.i : a->u.f, y = b->t == T_INT ? (double)b->u.i : b->u.f;
+  return (x > y) - (x < y);
+}
+
+static void msort(value_t *v, value_t *tmp, size_t n) {
+  if (n < 2) return;
+  size_t h = n / 2;
+  msort(v, tmp, h);
+  msort(v + h, tmp, n - h);
+  size_t i = 0, j = h, k = 0;
+  while (i < h && j < n) tmp[k++] = cmp_values(&v[j], &v[i]) < 0 ? v[j++] : v[i++];
+  while (i < h) tmp[k++] = v[i++];
+  while (j < n) tmp[k++] = v[j++];
+  memcpy(v, tmp, n * sizeof *v);
+}
+
+static int b_sort(task_t *t, int nargs) {
+  value_t l = *arg(t, nargs, 0);
+  if (l.t != T_LIST) return raise(t, "wrong type: sort needs a list");
+  list_t *ls = AS_LIST(l);
+  bool strs = ls->len && ls->items[0].t == T_STR;
+  for (size_t i = 0; i < ls->len; i++) {
+    uint8_t ty = ls->items[i].t;
+    if (strs ? ty != T_STR : (ty != T_INT && ty != T_FLOAT))
+      return raise(t, "sort: the list must hold only numbers or only strings");
+  }
+  if (ls->len > 1) {
+    value_t *tmp = malloc(ls->len * sizeof *tmp);
+    if (!tmp) return raise_corio(t, CORIO_ENOMEM, "sort");
+    msort(ls->items, tmp, ls->len);
+    free(tmp);
+  }
+  t->ret = l;
+  return ST_OK;
+}
+
+static int b_nanotime(task_t *t, int nargs) {
+  (void)nargs;
+  t->ret = V_INT(corio_nanotime());
+  return ST_OK;
+}
+
 static const builtin_t core[] = {
+  {"sort", b_sort, 1, 1}, {"nanotime", b_nanotime, 0, 0},
   {"print", b_print, 0, -1}, {"len", b_len, 1, 1}, {"str", b_str, 1, 1}, {"repr", b_repr, 1, 1},
   {"int", b_int, 1, 1}, {"float", b_float, 1, 1}, {"type", b_type, 1, 1}, {"range", b_range, 1, 3},
   {"exit", b_exit, 0, 1}, {"assert", b_assert, 1, 2}, {"gc", b_gc, 0, 0}, {"chr", b_chr, 1, 1},
