@@ -144,14 +144,14 @@ int exec_select(task_t *t, node_t *n) {
     if (cs[i].chan) { if ((st = eval_node(t, cs[i].chan))) return st; } else push(t, V_NIL);
     if (cs[i].val) { if ((st = eval_node(t, cs[i].val))) return st; } else push(t, V_NIL);
     value_t ch = t->stack[base + 2 * (size_t)i];
-    if ((cs[i].kind == SC_RECV || cs[i].kind == SC_SEND) && ch.t != T_CHAN && ch.t != T_NIL)
+    if ((cs[i].kind == SEL_RECV || cs[i].kind == SEL_SEND) && ch.t != T_CHAN && ch.t != T_NIL)
       return raise(t, "wrong type: select case needs a channel, not a %s", type_name(ch));
   }
   int64_t deadline = 0;
   int timer = -1;
   for (int i = 0; i < nc; i++) {
-    if (cs[i].kind == SC_DEFAULT) { deadline = 1; timer = i; }
-    if (cs[i].kind == SC_AFTER) {
+    if (cs[i].kind == SEL_DEFAULT) { deadline = 1; timer = i; }
+    if (cs[i].kind == SEL_AFTER) {
       bool ok;
       deadline = ms_to_deadline(t->stack[base + 2 * (size_t)i + 1], &ok);
       if (!ok) return raise(t, "wrong type: after needs milliseconds");
@@ -168,15 +168,15 @@ int exec_select(task_t *t, node_t *n) {
   if (!cc || !vals || !idx) { fputs("corio-lang: out of memory\n", stderr); exit(70); }
   int m = 0;
   for (int i = 0; i < nc; i++) {
-    if (cs[i].kind != SC_RECV && cs[i].kind != SC_SEND) continue;
+    if (cs[i].kind != SEL_RECV && cs[i].kind != SEL_SEND) continue;
     value_t ch = t->stack[base + 2 * (size_t)i];
     chan_obj_t *co = ch.t == T_CHAN ? (chan_obj_t *)ch.u.o : NULL;
-    vals[m] = cs[i].kind == SC_SEND ? t->stack[base + 2 * (size_t)i + 1] : V_NIL;
+    vals[m] = cs[i].kind == SEL_SEND ? t->stack[base + 2 * (size_t)i + 1] : V_NIL;
     cc[m].chan = co ? co->c : NULL;
-    cc[m].dir = cs[i].kind == SC_SEND ? CORIO_SELECT_SEND : CORIO_SELECT_RECV;
+    cc[m].dir = cs[i].kind == SEL_SEND ? CORIO_SELECT_SEND : CORIO_SELECT_RECV;
     cc[m].elem = &vals[m];
     cc[m].ok = false;
-    if (co && cs[i].kind == SC_SEND) inflight_add(co, vals[m]);
+    if (co && cs[i].kind == SEL_SEND) inflight_add(co, vals[m]);
     idx[m++] = i;
   }
   int r;
@@ -187,7 +187,7 @@ int exec_select(task_t *t, node_t *n) {
   } else {
     /* poll first, keeping the VM lock; park only if nothing is ready */
     r = corio_select(cc, m, 1);
-    bool is_default = timer >= 0 && cs[timer].kind == SC_DEFAULT;
+    bool is_default = timer >= 0 && cs[timer].kind == SEL_DEFAULT;
     if (r == CORIO_ETIMEOUT && !is_default && (deadline == 0 || deadline > corio_nanotime())) {
       vm_unlock(t, "select");
       r = corio_select(cc, m, deadline);
@@ -213,8 +213,8 @@ int exec_select(task_t *t, node_t *n) {
     return exec_case(t, &cs[timer], V_NIL, false);
   }
   if (r < 0) return raise_corio(t, r, "select");
-  if (cs[fired].kind == SC_SEND && !ok) return raise_corio(t, CORIO_ECHANCLOSED, NULL);
-  if (cs[fired].kind == SC_RECV && !ok) got = V_NIL;
+  if (cs[fired].kind == SEL_SEND && !ok) return raise_corio(t, CORIO_ECHANCLOSED, NULL);
+  if (cs[fired].kind == SEL_RECV && !ok) got = V_NIL;
   push(t, got); /* rooted while the bindings are made */
   value_t keep = got;
   st = exec_case(t, &cs[fired], keep, ok);

@@ -148,7 +148,7 @@ struct proto {
 };
 
 /* Select cases. */
-typedef enum { SC_RECV, SC_SEND, SC_AFTER, SC_DEFAULT } sckind_t;
+typedef enum { SEL_RECV, SEL_SEND, SEL_AFTER, SEL_DEFAULT } sckind_t;
 typedef struct selcase {
   sckind_t kind;
   node_t *chan;  /* RECV, SEND */

@@ -592,22 +592,22 @@ static node_t *select_stmt(parser_t *p) {
     advance(p);
     scope_open(p);
     if (!strcmp(what, "recv")) {
-      c->kind = SC_RECV;
+      c->kind = SEL_RECV;
       c->chan = expr(p);
       if (accept_op(p, OP_ARROW)) {
         c->bind_v = decl_node(p, tok_name(p), cl);
         if (accept_op(p, ',')) c->bind_ok = decl_node(p, tok_name(p), cl);
       }
     } else if (!strcmp(what, "send")) {
-      c->kind = SC_SEND;
+      c->kind = SEL_SEND;
       c->chan = expr(p);
       expect_op(p, ',', "','");
       c->val = expr(p);
     } else if (!strcmp(what, "after")) {
-      c->kind = SC_AFTER;
+      c->kind = SEL_AFTER;
       c->val = expr(p);
     } else if (!strcmp(what, "default")) {
-      c->kind = SC_DEFAULT;
+      c->kind = SEL_DEFAULT;
     } else {
       perror_at(p, cl, "select case must be recv, send, after or default");
     }
@@ -616,7 +616,7 @@ static node_t *select_stmt(parser_t *p) {
   }
   expect_op(p, '}', "'}' or 'case'");
   int timers = 0;
-  for (int i = 0; i < cnt; i++) timers += cs[i].kind == SC_AFTER || cs[i].kind == SC_DEFAULT;
+  for (int i = 0; i < cnt; i++) timers += cs[i].kind == SEL_AFTER || cs[i].kind == SEL_DEFAULT;
   if (timers > 1) perror_at(p, line, "select has more than one after/default case");
   n->u.sel.n = cnt;
   n->u.sel.cases = ast_alloc((size_t)(cnt ? cnt : 1) * sizeof *cs);
