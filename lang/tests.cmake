@@ -7,7 +7,8 @@
 #   NAME.in      standard input (default: empty)
 #   NAME.args    arguments, one per line; @TMP@ is replaced by a scratch
 #                directory of the run's own
-# A script whose first line is "// unix-only" is skipped on Windows.
+# A script whose first line is "// unix-only" is skipped on Windows, and one
+# that calls listen or dial where corio has no sockets.
 file(GLOB LANG_TEST_SCRIPTS CONFIGURE_DEPENDS
   ${PROJECT_SOURCE_DIR}/tests/lang/*.lang ${CMAKE_CURRENT_SOURCE_DIR}/examples/*.lang)
 get_target_property(lang_emulator corio-lang CROSSCOMPILING_EMULATOR)
@@ -24,6 +25,10 @@ foreach(script ${LANG_TEST_SCRIPTS})
   file(STRINGS ${script} first LIMIT_COUNT 1)
   if(WIN32 AND first MATCHES "unix-only")
     continue()
+  endif()
+  file(READ ${script} body)
+  if(NOT LANG_HAVE_NET AND body MATCHES "(listen|dial)\\(")
+    continue() # sockets: not on a platform without corio's net/ half
   endif()
   foreach(procs 1 4)
     set(tname lang_${kind}_${name}_p${procs})

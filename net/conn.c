@@ -12,7 +12,8 @@ static int fd_kind(int sotype) {
   return sotype == CORIO__SOCK_STREAM ? CORIO__FD_STREAM : CORIO__FD_DGRAM;
 }
 
-int corio__net_conn_new(uintptr_t h, int family, int sotype, corio_conn_t **out) {
+int corio__net_conn_new(uintptr_t h, int family, int sotype, const corio__netaddr_t *local,
+                        const corio__netaddr_t *peer, corio_conn_t **out) {
   corio_conn_t *c = corio__calloc(1, CORIO__LINE_SIZE(sizeof *c));
   if (!c) return CORIO_ENOMEM;
   c->family = family;
@@ -20,8 +21,11 @@ int corio__net_conn_new(uintptr_t h, int family, int sotype, corio_conn_t **out)
   /* Addresses first, from the raw socket we still own: an error then
    * leaves h with the caller, untouched. An unconnected datagram socket
    * has no peer. */
-  int err = corio__sock_local_addr(h, family, &c->laddr);
-  if (err == 0 && corio__sock_peer_addr(h, family, &c->raddr) != 0)
+  int err = 0;
+  if (local) c->laddr = *local;
+  else err = corio__sock_local_addr(h, family, &c->laddr);
+  if (peer) c->raddr = *peer;
+  else if (err == 0 && corio__sock_peer_addr(h, family, &c->raddr) != 0)
     memset(&c->raddr, 0, sizeof c->raddr);
   if (err == 0) err = corio__fd_init(&c->pfd, h, fd_kind(sotype), false, true);
   if (err) {
@@ -32,8 +36,16 @@ int corio__net_conn_new(uintptr_t h, int family, int sotype, corio_conn_t **out)
   return 0;
 }
 
+void corio__net_unlink_once(_Atomic bool *unlinked, bool wanted, const char *path) {
+  if (wanted && !atomic_exchange_explicit(unlinked, true, memory_order_acq_rel))
+    corio__sock_unlink(path);
+}
+
 ptrdiff_t corio_conn_read(corio_conn_t *c, void *buf, size_t len) {
   if (!c || (!buf && len > 0)) return CORIO_EINVAL;
+  /* Datagrams through the seam: truncation is reported differently by
+   * each system, and the platform half makes it the same. */
+  if (c->sotype == CORIO__SOCK_DGRAM) return corio__sock_recvfrom(&c->pfd, buf, len, NULL);
   return corio__fd_read(&c->pfd, buf, len);
 }
 
@@ -47,9 +59,8 @@ ptrdiff_t corio_conn_write(corio_conn_t *c, const void *buf, size_t len) {
 
 int corio_conn_close(corio_conn_t *c) {
   if (!c) return CORIO_EINVAL;
-  int err = corio__fd_close(&c->pfd);
-  if (err != CORIO_ENETCLOSING && c->unlink_on_close) corio__sock_unlink(c->laddr.path);
-  return err;
+  corio__net_unlink_once(&c->unlinked, c->unlink_on_close, c->laddr.path);
+  return corio__fd_close(&c->pfd);
 }
 
 int corio_conn_close_write(corio_conn_t *c) {

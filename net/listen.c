@@ -121,9 +121,14 @@ int corio_listener_accept(corio_listener_t *l, corio_conn_t **out) {
   *out = NULL;
   if (!l) return CORIO_EINVAL;
   uintptr_t h;
-  int err = corio__sock_accept(&l->pfd, l->family, &h);
+  corio__netaddr_t peer;
+  int err = corio__sock_accept(&l->pfd, l->family, &h, &peer);
   if (err) return err;
-  err = corio__net_conn_new(h, l->family, CORIO__SOCK_STREAM, out);
+  /* A listener bound to one address (or a Unix path) accepts on exactly
+   * that address: no getsockname needed. A wildcard's connections each
+   * have their own. */
+  bool exact = l->family == CORIO__AF_UNIX || !corio__net_is_unspecified(&l->laddr);
+  err = corio__net_conn_new(h, l->family, CORIO__SOCK_STREAM, exact ? &l->laddr : NULL, &peer, out);
   if (err) {
     corio__sock_close_raw(h);
     return err;
@@ -152,10 +157,8 @@ int corio_listener_control(corio_listener_t *l, int (*fn)(corio_handle_t h, void
 
 int corio_listener_close(corio_listener_t *l) {
   if (!l) return CORIO_EINVAL;
-  int err = corio__fd_close(&l->pfd);
-  /* Only the first close gets past fd_close, so the file goes once. */
-  if (err != CORIO_ENETCLOSING && l->unlink_on_close) corio__sock_unlink(l->laddr.path);
-  return err;
+  corio__net_unlink_once(&l->unlinked, l->unlink_on_close, l->laddr.path);
+  return corio__fd_close(&l->pfd);
 }
 
 void corio_listener_free(corio_listener_t *l) {
@@ -174,7 +177,7 @@ int corio_net_listen_packet(const char *network, const char *address, corio_conn
   uintptr_t h;
   err = bind_address(network, address, CORIO__SOCK_DGRAM, CORIO__SOCK_ROLE_PACKET, &bound, &h);
   if (err) return err;
-  err = corio__net_conn_new(h, bound.family, CORIO__SOCK_DGRAM, out);
+  err = corio__net_conn_new(h, bound.family, CORIO__SOCK_DGRAM, NULL, NULL, out);
   if (err) {
     corio__sock_close_raw(h);
     if (bound.family == CORIO__AF_UNIX && bound.path[0] != '@') corio__sock_unlink(bound.path);

@@ -21,6 +21,7 @@ struct corio_conn {
   corio__netaddr_t laddr;   /* read once at creation; immutable */
   corio__netaddr_t raddr;   /* family CORIO__AF_UNSPEC when unconnected */
   bool unlink_on_close;     /* a unixgram socket file listen_packet made */
+  _Atomic bool unlinked;    /* the first close took the file away */
 };
 
 struct corio_listener {
@@ -28,7 +29,13 @@ struct corio_listener {
   int family;
   corio__netaddr_t laddr;
   bool unlink_on_close;     /* a Unix socket file this listener made */
+  _Atomic bool unlinked;    /* the first close took the file away */
 };
+
+/* Remove a Unix socket file once, before its socket is closed (Go's order:
+ * after the close another process could bind the same path, and we would
+ * remove its file). */
+void corio__net_unlink_once(_Atomic bool *unlinked, bool wanted, const char *path);
 
 /* What an address is resolved for: listen (an empty host is every local
  * address) or dial (an empty host is the local system). */
@@ -44,13 +51,17 @@ int corio__net_resolve(const corio__network_t *nw, const char *address, int purp
                        int64_t deadline, corio__netaddr_t *out, int *count);
 
 /* A new connection object over a connected or bound socket h (taken over on
- * success; on error the caller still owns h). Reads both addresses. */
-int corio__net_conn_new(uintptr_t h, int family, int sotype, corio_conn_t **out);
+ * success; on error the caller still owns h). local and peer give its
+ * addresses when the caller knows them; NULL asks the system (no peer for
+ * an unconnected datagram socket). */
+int corio__net_conn_new(uintptr_t h, int family, int sotype, const corio__netaddr_t *local,
+                        const corio__netaddr_t *peer, corio_conn_t **out);
 
 /* Tests only: when set, called with the host name inside the syscall
  * handoff just before the resolver, so a test can hold the resolver's
  * thread (as a slow DNS server would) and watch the runtime carry on. */
-extern void (*corio__net_resolve_hook)(const char *host);
+typedef void (*corio__net_hook_fn)(const char *host);
+extern _Atomic(corio__net_hook_fn) corio__net_resolve_hook;
 
 /* Dial each of addrs in order until one connects (dial's loop, apart for
  * tests): 0 with *out set, or the last attempt's error; CORIO_ETIMEOUT as

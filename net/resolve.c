@@ -1,13 +1,14 @@
 /* From address text to socket addresses: Unix paths as they are, IP
  * literals parsed here (never a resolver call), names through the system
  * resolver with the P handed on while it blocks (Go's cgo resolver). */
+#include <stdatomic.h>
 #include <string.h>
 
 #include "corio/runtime.h"
 #include "net_internal.h"
 #include "sock.h"
 
-void (*corio__net_resolve_hook)(const char *host);
+_Atomic(corio__net_hook_fn) corio__net_resolve_hook;
 
 static int unix_address(const char *address, corio__netaddr_t *a) {
   size_t n = strlen(address);
@@ -57,7 +58,7 @@ static int lookup(const corio__network_t *nw, const char *host, size_t hostlen, 
   if (deadline && corio_nanotime() >= deadline) return CORIO_ETIMEOUT;
   /* Outside a coroutine enter fails and the call just blocks this thread. */
   bool entered = corio_syscall_enter() == 0;
-  void (*hook)(const char *) = corio__net_resolve_hook;
+  corio__net_hook_fn hook = atomic_load_explicit(&corio__net_resolve_hook, memory_order_acquire);
   if (hook) hook(name);
   int err = corio__sock_resolve(name, nw->family, out, CORIO__NET_MAX_ADDRS, count);
   if (entered) corio_syscall_exit();

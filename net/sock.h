@@ -74,12 +74,13 @@ int corio__sock_listen(uintptr_t h);
 
 /* Accept the next connection on listening socket lfd, whose family is
  * family: *h receives a new socket, ready for corio__fd_init (non-blocking
- * or overlapped, not inherited, accepted-context updated on Windows), its
- * peer address readable with corio__sock_peer_addr. Takes the read lock;
+ * or overlapped, not inherited, accepted-context updated on Windows), and
+ * *peer (may be NULL) its peer's address as accept reported it (Windows:
+ * GetAcceptExSockaddrs; an unnamed Unix peer: path ""). Takes the read lock;
  * the read deadline applies; connections the peer aborted before they were
  * taken are skipped. 0, CORIO_ENETCLOSING, CORIO_ETIMEOUT, CORIO_ETOOMANY,
  * or the OS's error (EMFILE ...). */
-int corio__sock_accept(corio__fd_t *lfd, int family, uintptr_t *h);
+int corio__sock_accept(corio__fd_t *lfd, int family, uintptr_t *h, corio__netaddr_t *peer);
 
 /* Connect fd to a, parking until the connection is made or fails. Takes
  * the write lock; the write deadline applies (dial sets it). Windows binds
@@ -90,8 +91,10 @@ int corio__sock_accept(corio__fd_t *lfd, int family, uintptr_t *h);
 int corio__sock_connect(corio__fd_t *fd, const corio__netaddr_t *a);
 
 /* Receive one datagram (or, on a stream socket, up to len bytes) into buf,
- * truncating it to len; *from (may be NULL) receives the sender's address in
- * the socket's family (an unnamed Unix sender: path ""). Takes the read
+ * truncating it to len (the rest of the datagram is dropped and len is
+ * returned: Windows' WSAEMSGSIZE is that case, not an error); datagram
+ * conns read through here too. *from (may be NULL) receives the sender's
+ * address in the socket's family (an unnamed Unix sender: path ""). Takes the read
  * lock; the read deadline applies. Returns the count (0 for an empty
  * datagram; CORIO_EEOF for end of stream on a stream socket), or
  * CORIO_ENETCLOSING, CORIO_ETIMEOUT, CORIO_ETOOMANY, the OS's error
@@ -158,5 +161,17 @@ int corio__sock_unlink(const char *path);
  * platform (Unix: corio_err_errno; Windows: WSAECONNREFUSED -> ECONNREFUSED
  * and the like, with the C library's errno constants), else 0. */
 int corio__sock_errno(int err);
+
+/* Notes for a completion-port half (Windows), from the contracts above:
+ * open: WSASocketW(..., WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+ * accept: a fresh socket of `family`, AcceptEx through the FD's read
+ * operation, GetAcceptExSockaddrs for *peer, SO_UPDATE_ACCEPT_CONTEXT, and a
+ * new socket after ERROR_NETNAME_DELETED / WSAECONNRESET; connect (stream):
+ * bind to the wildcard of a's family if unbound, ConnectEx through the write
+ * operation, SO_UPDATE_CONNECT_CONTEXT; connect (datagram): connect();
+ * recvfrom / sendto: WSARecvFrom / WSASendTo, len 0 included; errno: the
+ * WSAE* codes to the C library's E* values (WSAESHUTDOWN, a write after
+ * close-write, as EPIPE, which is what Unix reports); AF_UNIX where the system has it
+ * (EAFNOSUPPORT otherwise, which the tests report as a skip). */
 
 #endif

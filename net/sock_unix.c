@@ -115,11 +115,14 @@ int corio__sock_listen(uintptr_t h) {
   return listen((int)h, corio__sock_max_backlog()) < 0 ? errno_err() : 0;
 }
 
-int corio__sock_accept(corio__fd_t *lfd, int family, uintptr_t *h) {
-  (void)family;
+int corio__sock_accept(corio__fd_t *lfd, int family, uintptr_t *h, corio__netaddr_t *peer) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  memset(&ss, 0, sizeof ss);
   int s;
-  int err = corio__fd_accept(lfd, NULL, NULL, &s);
+  int err = corio__fd_accept(lfd, (struct sockaddr *)&ss, &len, &s);
   if (err) return err;
+  if (peer) from_sys(&ss, len, family, peer);
   *h = (uintptr_t)s;
   return 0;
 }

@@ -35,8 +35,8 @@ command_line="scripts/bench.sh${quick:+ --quick}$([ $wine_run = 1 ] && echo ' --
 say() { printf '\n== %s\n' "$*"; }
 
 # ---- dependencies ----
-# nodejs, wrk: the language rows (scripts/bench-lang.sh; python3 is the system's).
-need=(cmake ninja-build gcc pkg-config libmimalloc-dev libuv1-dev golang-go gnuplot-nox nodejs wrk)
+# nodejs: the language rows (scripts/bench-lang.sh; python3 is the system's).
+need=(cmake ninja-build gcc pkg-config libmimalloc-dev libuv1-dev golang-go gnuplot-nox wrk nodejs)
 [ $wine_run = 1 ] && need+=(mingw-w64 wine wine64)
 missing=()
 if command -v dpkg-query >/dev/null; then
@@ -99,6 +99,12 @@ if [ ${#examples[@]} -eq 0 ]; then
 fi
 for ex in "${examples[@]}"; do
   [ -x "$ex" ] || continue
+  case ${ex##*/} in
+    example_echo_server|example_http_hello)
+      # Servers run until stopped: the http_hello benchmark drives the HTTP one.
+      echo "-- ${ex#$build/}: a server (run it by hand; http_hello below loads the HTTP one)"
+      continue ;;
+  esac
   echo "-- ${ex#$build/}"
   timeout 30 "$ex" 2>&1 | head -20
   rc=${PIPESTATUS[0]}
@@ -133,6 +139,59 @@ run_one() {
   rm -f "$tmp"
 }
 
+# to_ns VALUE: wrk's "388.31us" / "2.81ms" / "1.02s" in nanoseconds.
+to_ns() {
+  awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+    m = (u == "us") ? 1e3 : (u == "ms") ? 1e6 : (u == "s") ? 1e9 : 1; printf "%.0f", n * m }'
+}
+
+# run_http IMPL CMD...: start an HTTP hello server (it prints "PORT <n>" or
+# "listening on http://host:<n>/"), load it with wrk (2 threads, 100
+# connections, keep-alive), stop it, append a RESULT line (median and p99
+# latency from wrk's distribution, requests/s) or a SKIP line to $dest.
+run_http() {
+  local impl=$1
+  shift
+  local log wout port="" pid d
+  if ! command -v wrk >/dev/null; then
+    printf 'SKIP\thttp_hello\t%s\twrk is not installed\n' "$impl" >>"$dest"
+    return
+  fi
+  log=$(mktemp)
+  wout=$(mktemp)
+  "$@" >"$log" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do
+    port=$(grep -oE '(PORT |:)[0-9]+' "$log" | grep -oE '[0-9]+$' | head -1)
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  if [ -z "$port" ]; then
+    printf 'SKIP\thttp_hello\t%s\tFAILED: the server did not start\n' "$impl" >>"$dest"
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    rm -f "$log" "$wout"
+    return
+  fi
+  d=$([ -n "$quick" ] && echo 1 || echo 5)
+  timeout 60 wrk -t2 -c100 -d"${d}s" --latency "http://127.0.0.1:$port/" >"$wout" 2>&1
+  kill "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  local rps reqs p50 p99 errs
+  rps=$(awk '/^Requests\/sec:/ {print $2}' "$wout")
+  reqs=$(awk '/requests in/ {print $1}' "$wout")
+  p50=$(awk '$1 == "50%" {print $2}' "$wout")
+  p99=$(awk '$1 == "99%" {print $2}' "$wout")
+  errs=$(grep -E "Socket errors|Non-2xx" "$wout" | tr -s ' ' | tr '\n' ';')
+  if [ -z "$rps" ] || [ -z "$p50" ]; then
+    printf 'SKIP\thttp_hello\t%s\tFAILED: no wrk figures (%s)\n' "$impl" "$(tail -1 "$wout")" >>"$dest"
+  else
+    printf 'RESULT\thttp_hello\t%s\tns\t%s\t%s\t%s\t-\t%s\twrk -t2 -c100 -d%ss, keep-alive, 1 P%s\n' \
+      "$impl" "$reqs" "$(to_ns "$p50")" "$(to_ns "$p99")" "$rps" "$d" "${errs:+; $errs}" >>"$dest"
+  fi
+  rm -f "$log" "$wout"
+}
+
 # peer_cmd IMPL: the program for IMPL, or empty when it is not available.
 peer_cmd() {
   case $1 in
@@ -144,11 +203,12 @@ peer_cmd() {
 }
 
 scenarios=(yield_rt chan_rt ready_xp pipe_rt_1p pipe_rt_2p tcp_rt sleep_1ms deadline_1ms
-           wake_storm echo_1p echo_2p mem_chan mem_io)
+           wake_storm echo_1p echo_2p conn_rate http_hello mem_chan mem_io)
 titles=("yield round trip" "unbuffered channel round trip" "ready from another P"
         "pipe round trip, 1 P" "pipe round trip, 2 Ps" "TCP loopback round trip"
         "1 ms sleep overshoot" "1 ms read-deadline overshoot" "wake storm, 10k readers"
         "echo, 1000 connections, 1 P" "echo, 1000 connections, 2 Ps"
+        "connection rate (dial + accept + echo + close)" "HTTP hello under wrk, 100 connections"
         "memory per coroutine parked on channels" "memory per coroutine parked on I/O")
 impls=(corio floor libuv go)
 say "benchmark${quick:+ (quick)}: ${#scenarios[@]} scenarios x ${impls[*]}"
@@ -168,6 +228,18 @@ for i in "${!scenarios[@]}"; do
         # The floor and libuv only take part as threads-per-P echo servers.
         run_one "$sc" "$impl" "$bin/bench_echo_client" "$sc" "$impl" $quick -- \
           "$cmd" echo-server "${sc:5:1}" ;;
+      http_hello)
+        # corio's server is the example program; Go's is net/http.
+        case $impl in
+          corio)
+            if [ -x "$build/examples/example_http_hello" ]; then
+              run_http corio "$build/examples/example_http_hello" 127.0.0.1:0 1
+            else
+              printf 'SKIP\thttp_hello\tcorio\texamples/http_hello.c was not built\n' >>"$raw"
+            fi ;;
+          go) run_http go "$cmd" http-server 127.0.0.1:0 1 ;;
+          *) printf 'SKIP\thttp_hello\t%s\tnot applicable: no HTTP server\n' "$impl" >>"$raw" ;;
+        esac ;;
       *) run_one "$sc" "$impl" "$cmd" "$sc" $quick ;;
     esac
   done
@@ -214,6 +286,8 @@ if [ $wine_run = 1 ]; then
         echo_1p|echo_2p)
           run_one "$sc" corio-wine "$bin/bench_echo_client" "$sc" corio-wine $quick -- \
             wine "$wexe" echo-server "${sc:5:1}" ;;
+        http_hello)
+          printf 'SKIP\thttp_hello\tcorio-wine\tnot run under Wine (the example server is native only here)\n' >>"$dest" ;;
         *) run_one "$sc" corio-wine wine "$wexe" "$sc" $quick ;;
       esac
     done

@@ -42,6 +42,11 @@
 #define P_ECHO_WARM_MS 500, 200
 #define P_ECHO_MEASURE_MS 3000, 500
 
+/* Connection rate: one sample per connection (dial, accept, a P_TCP_MSG
+ * echo, close). */
+#define P_CONN_SAMPLES 20000, 1000
+#define P_CONN_WARM 500, 50
+
 /* Memory: parked coroutines. */
 #define P_MEM_COUNT 100000, 10000
 

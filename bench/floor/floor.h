@@ -17,6 +17,7 @@ void floor_tcp_rt(const bench_opts_t *o);
 void floor_sleep_1ms(const bench_opts_t *o);
 void floor_deadline_1ms(const bench_opts_t *o);
 void floor_wake_storm(const bench_opts_t *o);
+void floor_conn_rate(const bench_opts_t *o);
 /* Echo server for bench_echo_client: threads event loops, one listener each. */
 int floor_echo_server(int threads);
 

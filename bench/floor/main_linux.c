@@ -14,6 +14,7 @@ static const struct {
     {"pipe_rt_1p", floor_pipe_rt_1p},     {"pipe_rt_2p", floor_pipe_rt_2p},
     {"tcp_rt", floor_tcp_rt},             {"sleep_1ms", floor_sleep_1ms},
     {"deadline_1ms", floor_deadline_1ms}, {"wake_storm", floor_wake_storm},
+    {"conn_rate", floor_conn_rate},
 };
 
 int main(int argc, char **argv) {

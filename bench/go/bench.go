@@ -5,7 +5,8 @@
 //	RESULT <scenario> go <unit> <n> <median> <p99> <p999> <ops/s> <note>   (tab-separated)
 //	SKIP   <scenario> go <reason>
 //
-// Usage: bench_go <scenario> [--quick] | bench_go echo-server <procs>
+// Usage: bench_go <scenario> [--quick] | bench_go echo-server <procs> |
+//        bench_go http-server <address> <procs>
 package main
 
 import (
@@ -149,6 +150,7 @@ var scenarios = map[string]func(o *opts){
 	"pipe_rt_1p":   func(o *opts) { pipeRT(o, 1) },
 	"pipe_rt_2p":   func(o *opts) { pipeRT(o, 2) },
 	"tcp_rt":       tcpRT,
+	"conn_rate":    connRate,
 	"deadline_1ms": deadline1ms,
 	"wake_storm":   wakeStorm,
 	"mem_chan":     memChan,
@@ -158,6 +160,10 @@ var scenarios = map[string]func(o *opts){
 func main() {
 	if len(os.Args) >= 3 && os.Args[1] == "echo-server" {
 		echoServer(os.Args[2])
+		return
+	}
+	if len(os.Args) >= 4 && os.Args[1] == "http-server" {
+		httpServer(os.Args[2], os.Args[3])
 		return
 	}
 	o := &opts{}

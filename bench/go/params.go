@@ -22,6 +22,8 @@ var (
 	pStormRounds  = [2]int{30, 3}
 	pStormWarm    = [2]int{3, 1}
 	pEchoConns    = 1000
+	pConnSamples  = [2]int{20000, 1000}
+	pConnWarm     = [2]int{500, 50}
 	pMemCount     = [2]int{100000, 10000}
 )
 

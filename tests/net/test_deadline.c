@@ -79,6 +79,17 @@ static int moved_main(void *arg) {
   wait_for(&a.done, 1);
   CHECK_EQ(a.res, CORIO_ETIMEOUT);
   CHECK(a.ended >= dl);
+  /* Moved later while blocked, before it fires: the new one counts. */
+  atomic_store(&a.done, 0);
+  CHECK_EQ(corio_conn_set_read_deadline(p.s, corio_nanotime() + 1000 * MS), 0);
+  CHECK_EQ(corio_spawn(do_read, &a), 0);
+  parked(p.s, 'r');
+  CHECK_EQ(atomic_load(&a.done), 0); /* not fired yet: the move is in time */
+  dl = corio_nanotime() + 1200 * MS;
+  CHECK_EQ(corio_conn_set_read_deadline(p.s, dl), 0);
+  wait_for(&a.done, 1);
+  CHECK_EQ(a.res, CORIO_ETIMEOUT);
+  CHECK(a.ended >= dl);
   /* Moved into the past while blocked: it fails at once. */
   atomic_store(&a.done, 0);
   CHECK_EQ(corio_conn_set_read_deadline(p.s, 0), 0);
