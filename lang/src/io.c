@@ -71,7 +71,11 @@ void stdout_flush(task_t *t) {
 }
 
 int stdout_append(task_t *t, const char *p, size_t n) {
-  if (g_vm.std[1].t != T_STREAM) return ST_OK;
+  if (g_vm.std[1].t != T_STREAM) {
+    /* corio could not take the handle (or a fuzzing run): the C library's stdout */
+    if (!g_fuzzing) fwrite(p, 1, n, stdout);
+    return ST_OK;
+  }
   stream_t *s = (stream_t *)g_vm.std[1].u.o;
   if (s->closed) return raise_corio(t, CORIO_ECLOSING, NULL);
   sb_put(&s->wbuf, p, n);
