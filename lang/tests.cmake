@@ -49,3 +49,9 @@ foreach(script ${LANG_TEST_SCRIPTS})
     set_tests_properties(${tname} PROPERTIES ENVIRONMENT "${env}" LABELS "quick;lang" TIMEOUT 300)
   endforeach()
 endforeach()
+
+# The command line: a snippet with -e and its arguments, and bad usage.
+add_test(NAME lang_snippet COMMAND corio-lang -e "print(1 + 2, args)" a b)
+set_tests_properties(lang_snippet PROPERTIES PASS_REGULAR_EXPRESSION "^3 \\[\"a\", \"b\"\\]" LABELS "quick;lang")
+add_test(NAME lang_usage COMMAND corio-lang)
+set_tests_properties(lang_usage PROPERTIES WILL_FAIL TRUE LABELS "quick;lang")
