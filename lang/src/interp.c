@@ -25,7 +25,7 @@ static int exec(task_t *t, node_t *n);
 static inline frame_t *cur(task_t *t) { return &t->frames[t->nframes - 1]; }
 static inline value_t *slot(task_t *t, int i) { return &t->stack[cur(t)->base + (size_t)i]; }
 
-int current_line(task_t *t) { return t->nframes ? cur(t)->line : 0; }
+int current_line(task_t *t) { return t->nframes ? cur(t)->line : t->spawn_line; }
 
 /* ---- errors ---- */
 static value_t make_error(task_t *t, const char *msg, size_t len) {

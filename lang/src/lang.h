@@ -256,6 +256,7 @@ struct task {
   corio_wg_t join_wg;
   task_t *prev_live, *next_live; /* the live-task list (a collector root) */
   char *cstack_top; /* the C stack at the task's entry, for the depth check */
+  int spawn_line;   /* where it was spawned: its location before its first frame */
 };
 
 /* Each task's C stack (the evaluator recurses on it), and how much of it the

@@ -99,10 +99,10 @@ static void task_entry(void *arg) {
 }
 
 int task_spawn(task_t *parent, int nargs, int line) {
-  (void)line;
   value_t f = *peek(parent, nargs);
   if (f.t != T_FUNC && f.t != T_BUILTIN) return raise(parent, "cannot spawn a %s", type_name(f));
   task_t *t = task_new();
+  t->spawn_line = line;
   stack_grow(t, (size_t)nargs + 1);
   memcpy(t->stack, &parent->stack[parent->sp - (size_t)nargs - 1], ((size_t)nargs + 1) * sizeof(value_t));
   t->sp = (size_t)nargs + 1;
