@@ -72,8 +72,9 @@ struct corio_fd {
    * descriptor was empty at that moment (plain TCP sockets, decided by init;
    * pipes whose maker vouches for their writers, corio__fd_set_plain_pipe;
    * see fd_unix.c), so the next read may wait for readiness before it calls
-   * the OS. Set before the FD is shared, immutable afterwards; false for
-   * every other descriptor. Windows never reads this field nor the next. */
+   * the OS. Only where the backend has CORIO__NETPOLL_CAP_STICKY_HUP (read
+   * once, by init). Set before the FD is shared, immutable afterwards; false
+   * for every other descriptor. Windows never reads this field nor the next. */
   bool short_read_drains;
   /* Unix, with short_read_drains: the last read came back short, and no read
    * has been made since. Guarded by the read lock. */

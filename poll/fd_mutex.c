@@ -51,11 +51,22 @@ bool corio__fdmu_decref(corio__fd_mutex_t *mu) {
   }
 }
 
+/* One direction's part of the word: its lock bit, one waiter, the waiter
+ * count's mask, and the semaphore its waiters sleep on. */
+typedef struct side {
+  uint64_t bit, wait, mask;
+  uint32_t *sema;
+} side_t;
+
+static side_t side_of(corio__fd_mutex_t *mu, bool read) {
+  if (read)
+    return (side_t){CORIO__FDMU_RLOCK, CORIO__FDMU_RWAIT, CORIO__FDMU_RWAIT_MASK, &mu->rsema};
+  return (side_t){CORIO__FDMU_WLOCK, CORIO__FDMU_WWAIT, CORIO__FDMU_WWAIT_MASK, &mu->wsema};
+}
+
 int corio__fdmu_rwlock_slow(corio__fd_mutex_t *mu, bool read) {
-  const uint64_t bit = read ? CORIO__FDMU_RLOCK : CORIO__FDMU_WLOCK;
-  const uint64_t wait = read ? CORIO__FDMU_RWAIT : CORIO__FDMU_WWAIT;
-  const uint64_t mask = read ? CORIO__FDMU_RWAIT_MASK : CORIO__FDMU_WWAIT_MASK;
-  uint32_t *sema = read ? &mu->rsema : &mu->wsema;
+  const side_t sd = side_of(mu, read);
+  const uint64_t bit = sd.bit, wait = sd.wait, mask = sd.mask;
   uint64_t old = atomic_load_explicit(&mu->state, memory_order_acquire);
   for (;;) {
     if (old & CORIO__FDMU_CLOSED) return CORIO_ECLOSING;
@@ -72,17 +83,15 @@ int corio__fdmu_rwlock_slow(corio__fd_mutex_t *mu, bool read) {
     }
     if (!cas(mu, &old, new_state)) continue;
     if (!(old & bit)) return 0;
-    if (corio_sema_acquire(sema) != 0) corio__throw("poll: fd_mutex: semaphore wait failed");
+    if (corio_sema_acquire(sd.sema) != 0) corio__throw("poll: fd_mutex: semaphore wait failed");
     /* Whoever woke us has taken us out of the wait count. */
     old = atomic_load_explicit(&mu->state, memory_order_acquire);
   }
 }
 
 bool corio__fdmu_rwunlock_slow(corio__fd_mutex_t *mu, bool read) {
-  const uint64_t bit = read ? CORIO__FDMU_RLOCK : CORIO__FDMU_WLOCK;
-  const uint64_t wait = read ? CORIO__FDMU_RWAIT : CORIO__FDMU_WWAIT;
-  const uint64_t mask = read ? CORIO__FDMU_RWAIT_MASK : CORIO__FDMU_WWAIT_MASK;
-  uint32_t *sema = read ? &mu->rsema : &mu->wsema;
+  const side_t sd = side_of(mu, read);
+  const uint64_t bit = sd.bit, wait = sd.wait, mask = sd.mask;
   uint64_t old = atomic_load_explicit(&mu->state, memory_order_acquire);
   for (;;) {
     if (!(old & bit) || (old & CORIO__FDMU_REF_MASK) == 0)
@@ -91,7 +100,7 @@ bool corio__fdmu_rwunlock_slow(corio__fd_mutex_t *mu, bool read) {
     uint64_t new_state = (old & ~bit) - CORIO__FDMU_REF;
     if (old & mask) new_state -= wait;
     if (cas(mu, &old, new_state)) {
-      if (old & mask) corio_sema_release(sema);
+      if (old & mask) corio_sema_release(sd.sema);
       return (new_state & (CORIO__FDMU_CLOSED | CORIO__FDMU_REF_MASK)) == CORIO__FDMU_CLOSED;
     }
   }

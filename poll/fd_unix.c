@@ -39,9 +39,11 @@
  * "Every byte still unread is announced by a report yet to come". Edge-
  * triggered epoll reports end of file, hang-up and errors once, perhaps in
  * the same report as the last data, which the short read took; no report
- * would follow. The poll descriptor remembers such reports (the hang-up hint,
- * runtime/netpoll/netpoll.h) and once it has seen one the FD makes every
- * read as Go does.
+ * would follow. A backend that promises to report every such event
+ * (CORIO__NETPOLL_CAP_STICKY_HUP, runtime/netpoll/netpoll.h; epoll does)
+ * has the poll descriptor remember it (the hang-up hint), and once it has
+ * seen one the FD makes every read as Go does. init reads the capability
+ * once; without it the rule is off for every FD.
  *
  * The drained path's wait is a normal wait (corio__fd_poll_wait): it takes a
  * pending READY, which it must not drop as prepare would (it may announce the
@@ -117,6 +119,11 @@ static ssize_t io_once(corio__fd_t *fd, io_call_t call, io_args_t *a, int mode, 
 
 /* ---- life cycle ---- */
 
+/* The backend keeps the promise the short-read rule needs (netpoll.h). */
+static bool short_read_rule_on(void) {
+  return (corio__netpoll_caps() & CORIO__NETPOLL_CAP_STICKY_HUP) != 0;
+}
+
 int corio__fd_init(corio__fd_t *fd, uintptr_t handle, int kind, bool is_file, bool pollable) {
   int h = (int)(intptr_t)handle;
   if ((intptr_t)handle < 0 || (intptr_t)handle > INT32_MAX) return CORIO_EBADF;
@@ -142,7 +149,7 @@ int corio__fd_init(corio__fd_t *fd, uintptr_t handle, int kind, bool is_file, bo
   if (!(fl & O_NONBLOCK) && fcntl(h, F_SETFL, fl | O_NONBLOCK) < 0)
     return corio_err_from_errno(errno);
   if (corio__fd_poll_init(fd) == 0) {
-    fd->short_read_drains = corio__fd_os_short_means_empty(h);
+    fd->short_read_drains = short_read_rule_on() && corio__fd_os_short_means_empty(h);
     atomic_store_explicit(&fd->blocking, false, memory_order_release);
     return 0;
   }
@@ -156,7 +163,8 @@ void corio__fd_sys_close_begin(corio__fd_t *fd) { (void)fd; }
 
 void corio__fd_set_plain_pipe(corio__fd_t *fd) {
   struct stat st;
-  if (fd->pd && fstat((int)fd->handle, &st) == 0 && S_ISFIFO(st.st_mode))
+  if (fd->pd && short_read_rule_on() && fstat((int)fd->handle, &st) == 0 &&
+      S_ISFIFO(st.st_mode))
     fd->short_read_drains = true;
 }
 

@@ -90,10 +90,10 @@ run_valgrind() {
   local vg=(valgrind --trace-children=yes --leak-check=full --errors-for-leak-kinds=definite
             --error-exitcode=9 -q)
   local runs=("examples/example_pipeline"
-              "tests/runtime_test_sched --filter sched/shutdown*"
-              "tests/runtime_test_sched --filter sched/main_exit*"
-              "tests/runtime_test_chan -j1" "tests/runtime_test_select -j1"
-              "tests/runtime_test_sema -j1" "tests/runtime_test_waitgroup -j1"
+              "tests/runtime_sched_test_sched --filter sched/shutdown*"
+              "tests/runtime_sched_test_sched --filter sched/main_exit*"
+              "tests/runtime_sched_test_chan -j1" "tests/runtime_sched_test_select -j1"
+              "tests/runtime_sched_test_sema -j1" "tests/runtime_sched_test_waitgroup -j1"
               "lang/corio-lang $root/lang/examples/pipeline.lang"
               "lang/corio-lang $root/lang/examples/sieve.lang"
               "lang/corio-lang $root/tests/lang/gc_parked.lang"

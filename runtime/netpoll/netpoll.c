@@ -2,7 +2,13 @@
  * is the model; the contract is in netpoll.h). A descriptor parks at most one
  * reader and one writer, wakes them on OS readiness or completion, on a
  * deadline, or on close, and never hands a stale wake-up to a later user of
- * the same memory. */
+ * the same memory.
+ *
+ * Why one file of about 600 lines: the waiter-slot state machine, the info
+ * word and the hang-up hint are argued together (each memory-order argument
+ * below names operations in block(), unblock_slot(), corio__pd_reset and the
+ * delivery), and every function that changes a slot is here, beside them.
+ * Split, the arguments would point into other files. */
 #include <stdalign.h>
 #include <string.h>
 
@@ -614,7 +620,19 @@ void corio__netpoll_fini(void) {
   }
 }
 
+/* ---- Capabilities ---- */
+
+static _Atomic uint32_t caps_mask = ~0u; /* tests mask capabilities off */
+
+uint32_t corio__netpoll_caps(void) {
+  return corio__netpoll_backend_caps() & atomic_load_explicit(&caps_mask, memory_order_relaxed);
+}
+
 /* ---- For tests (netpoll_testing.h) ---- */
+
+void corio__netpoll_debug_mask_caps(uint32_t mask) {
+  atomic_store_explicit(&caps_mask, mask, memory_order_relaxed);
+}
 
 uintptr_t corio__pd_debug_slot(const corio__pd_t *pd, int mode) {
   uintptr_t v = atomic_load(slot((corio__pd_t *)pd, mode));

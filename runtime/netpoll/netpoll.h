@@ -44,6 +44,10 @@
  *        wakes costs one wake-up.
  *   bool corio__netpoll_is_poll_fd(uintptr_t handle)
  *        True for the poller's own handles (so user code can't close them).
+ *   uint32_t corio__netpoll_backend_caps(void)
+ *        What the backend promises beyond this contract: a set of
+ *        CORIO__NETPOLL_CAP_* bits (below), the same for the whole process.
+ *        A backend that promises nothing returns 0 and loses only speed.
  *
  * A backend reports what the OS said about a registered handle with
  *   corio__netpoll_ready_event(pd, tag, tag_bits, mode, ev, out)
@@ -53,22 +57,27 @@
  * (ev has CORIO__PD_EV_HUP) and readies the waiters of mode: 'r', 'w' or
  * 'r'+'w'.
  *
- * The hang-up hint (readiness backends only). A reader on a readiness
- * backend may skip the read that would fail with "would block" after a read
- * that came back short, and wait for the next notification first (the poll
- * layer's short-read rule, poll/fd_unix.c). That is safe only while every
- * byte still to be read will be announced by a notification yet to come. An
- * edge-triggered backend announces a hang-up (end of file, peer shutdown, an
- * error) once, possibly in the same notification as the last data; and a TCP
- * read stops short at urgent data with bytes left behind. So the epoll
- * backend passes CORIO__PD_EV_HUP for EPOLLRDHUP, EPOLLHUP, EPOLLERR and
- * EPOLLPRI (urgent data; registered for this), and the descriptor keeps the
- * hint, sticky until it is next opened: from then on its reader makes every
- * read. The hint is stored before the waiter slot is looked at and readied,
- * so a reader that took or dropped the READY of that notification (by
- * corio__pd_wait or corio__pd_reset) sees the hint (corio__pd_hup_seen); the
- * memory orders are argued in netpoll.c. The IOCP backend reports
- * completions, never readiness, and never sets the hint: it has no use there.
+ * ---- Capability CORIO__NETPOLL_CAP_STICKY_HUP: "reports a sticky hang-up" ----
+ * A reader on a readiness backend may skip the read that would fail with
+ * "would block" after a read that came back short, and wait for the next
+ * notification first (the poll layer's short-read rule, poll/fd_unix.c).
+ * That is safe only while every byte still to be read will be announced by
+ * a notification yet to come. An edge-triggered backend announces a hang-up
+ * (end of file, peer shutdown, an error) once, possibly in the same
+ * notification as the last data; and a TCP read stops short at urgent data
+ * with bytes left behind. A backend with this capability passes
+ * CORIO__PD_EV_HUP for every event of that class (epoll: EPOLLRDHUP,
+ * EPOLLHUP, EPOLLERR and EPOLLPRI, urgent data, registered for this), and
+ * the descriptor keeps the hint, sticky until it is next opened: from then
+ * on its reader makes every read. The hint is stored before the waiter slot
+ * is looked at and readied, so a reader that took or dropped the READY of
+ * that notification (by corio__pd_wait or corio__pd_reset) sees the hint
+ * (corio__pd_hup_seen); the memory orders are argued in netpoll.c.
+ * The poll layer reads the capability once, when an FD is initialised
+ * (corio__netpoll_caps); without it the short-read rule stays off and every
+ * read is made. epoll has it. IOCP reports completions, never readiness,
+ * and has no use for it; a kqueue or io_uring backend would leave it off
+ * until it can keep the promise.
  *
  * ---- Poll descriptors (netpoll.c), used by poll/ ----
  * A pd has a read and a write waiter slot, deadlines (absolute monotonic
@@ -103,6 +112,12 @@ enum {
 int corio__netpoll_init(int nprocs);
 void corio__netpoll_fini(void);
 
+/* Backend capabilities (corio__netpoll_backend_caps, see above). */
+enum { CORIO__NETPOLL_CAP_STICKY_HUP = 1u << 0 };
+/* The capabilities in force: the backend's (tests may mask some off,
+ * netpoll_testing.h). Read when an FD is initialised, not per operation. */
+uint32_t corio__netpoll_caps(void);
+
 /* Backend contract (see above). */
 int corio__netpoll_backend_init(void);
 void corio__netpoll_backend_fini(void);
@@ -111,12 +126,13 @@ int corio__netpoll_close(uintptr_t handle);
 void corio__netpoll(int64_t delay, corio__glist_t *out);
 void corio__netpoll_break(void);
 bool corio__netpoll_is_poll_fd(uintptr_t handle);
+uint32_t corio__netpoll_backend_caps(void);
 
 /* ---- Called by backends ----
  * A tagged reference packs a descriptor's address and a tag of up to
  * CORIO__PD_TAG_BITS bits into the 64 bits the OS carries for us (epoll_data,
  * an IOCP completion key). Descriptors are 64-byte aligned and user-space
- * addresses fit in 48 bits on the supported systems (x86-64, aarch64), so the
+ * addresses fit in 48 bits on x86-64 (and on aarch64, should a port come), so the
  * address needs 42 bits; packing a descriptor that does not fit is fatal.
  * A NULL pd packs to its tag alone, so backends can use small tags for their
  * own sources (the eventfd, a break packet). */
@@ -177,9 +193,9 @@ void corio__pd_set_deadline(corio__pd_t *pd, int64_t deadline, int mode);
 /* Mark pd closing and wake both waiters with CLOSING; stops its timers. Once
  * per open (a second call is fatal). */
 void corio__pd_unblock(corio__pd_t *pd);
-/* The hang-up hint (see the backend contract): true once the backend has
- * reported a hang-up class event for this open of pd; false until then, and
- * always on backends without the hint. A reader that consumed or reset away
+/* The hang-up hint (CORIO__NETPOLL_CAP_STICKY_HUP, above): true once the
+ * backend has reported a hang-up class event for this open of pd; false
+ * until then, and always on backends without the capability. A reader that consumed or reset away
  * the READY delivered with the hint sees it. */
 bool corio__pd_hup_seen(corio__pd_t *pd);
 /* The descriptor's sequence (bumped at every close). */

@@ -64,6 +64,10 @@ void corio__netpoll_backend_fini(void) {
   evfd = epfd = -1;
 }
 
+/* Edge-triggered epoll reports a hang-up once; netpoll(), below, passes
+ * CORIO__PD_EV_HUP for each such event, and open registers EPOLLPRI. */
+uint32_t corio__netpoll_backend_caps(void) { return CORIO__NETPOLL_CAP_STICKY_HUP; }
+
 bool corio__netpoll_is_poll_fd(uintptr_t handle) {
   return (epfd >= 0 && handle == (uintptr_t)epfd) || (evfd >= 0 && handle == (uintptr_t)evfd);
 }

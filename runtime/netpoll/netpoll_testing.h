@@ -13,6 +13,9 @@
 uintptr_t corio__pd_debug_slot(const corio__pd_t *pd, int mode);
 /* The waiter count behind corio__netpoll_any_waiters. */
 int corio__netpoll_debug_waiters(void);
+/* Keep only the capabilities in mask from now on (~0u: all of the backend's
+ * again): corio__netpoll_caps as a backend without the others would answer. */
+void corio__netpoll_debug_mask_caps(uint32_t mask);
 /* How many backend events were dropped as stale since the process started. */
 uint64_t corio__netpoll_debug_stale_events(void);
 

@@ -137,6 +137,9 @@ void corio__netpoll_backend_fini(void) {
 
 HANDLE corio__netpoll_port(void) { return port; }
 
+/* Completions, not readiness: no capability applies. */
+uint32_t corio__netpoll_backend_caps(void) { return 0; }
+
 bool corio__netpoll_is_poll_fd(uintptr_t handle) {
   HANDLE h = (HANDLE)handle;
   return h != NULL && (h == port || h == hr_timer || h == hr_packet);

@@ -10,6 +10,7 @@
 #include "os.h"
 #include "proc.h"
 #include "runq.h"
+#include "sched_testing.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,14 @@ __attribute__((noinline)) corio_g_t *corio__getg(void) {
 
 corio_g_t *corio_current(void) { return corio__getg(); }
 uint64_t corio_g_id(const corio_g_t *g) { return g ? g->id : 0; }
+
+/* sched_testing.h. Acquire: the wait reason was written before the release
+ * store that made the G WAITING (after_switch). */
+const char *corio__g_debug_state(corio_g_t *g) {
+  uint32_t st = atomic_load_explicit(&g->status, memory_order_acquire);
+  if (st == G_SYSCALL) return "syscall";
+  return st == G_WAITING ? g->waitreason : NULL;
+}
 
 /* ---- G allocation ---- */
 

@@ -36,7 +36,9 @@ static size_t round_pages(size_t n) {
 
 static int guarded_alloc(corio__stack_t *s, size_t size) {
   size_t guard = corio__os_page_size();
-  void *map;
+  /* NULL: corio__os_reserve sets it on success only, which the compiler
+   * cannot always see (a consumer's -Wall with link-time optimization). */
+  void *map = NULL;
   int rc = corio__os_reserve(size + guard, &map);
   if (rc) return rc;
   rc = corio__os_commit((char *)map + guard, size);
@@ -54,7 +56,7 @@ static int guarded_alloc(corio__stack_t *s, size_t size) {
 
 static int pool_refill(size_t size) {
   size_t len = size * CHUNK_STACKS;
-  void *map;
+  void *map = NULL;
   int rc = corio__os_reserve(len, &map);
   if (rc) return rc;
   rc = corio__os_commit(map, len);
@@ -81,14 +83,15 @@ static int unguarded_alloc(corio__stack_t *s, size_t size) {
   if (size != slot_size) {
     /* Odd sizes get a mapping of their own, still without a guard page. */
     corio__unlock(&pool_lock);
-    void *map;
+    void *map = NULL;
     int rc = corio__os_reserve(size, &map);
     if (rc) return rc;
     if ((rc = corio__os_commit(map, size))) {
       corio__os_release(map, size);
       return rc;
     }
-    *s = (corio__stack_t){map, (char *)map + size, map, size, size};
+    *s = (corio__stack_t){.lo = map, .hi = (char *)map + size, .map = map, .maplen = size,
+                          .size = size};
     return 0;
   }
   int rc = free_slots ? 0 : pool_refill(size);
@@ -100,7 +103,7 @@ static int unguarded_alloc(corio__stack_t *s, size_t size) {
   free_slots = sl->next;
   corio__unlock(&pool_lock);
   char *hi = (char *)(sl + 1);
-  *s = (corio__stack_t){hi - size, hi, NULL, 0, size};
+  *s = (corio__stack_t){.lo = hi - size, .hi = hi, .map = NULL, .maplen = 0, .size = size};
   return 0;
 }
 

@@ -13,15 +13,10 @@
 
 #include "corio/os.h"
 #include "check.h"
+#include "fd_util.h"
+#include "park_check.h"
 
-static int count_fds(void) {
-  DIR *d = opendir("/proc/self/fd");
-  int n = 0;
-  for (struct dirent *e; (e = readdir(d));)
-    if (e->d_name[0] != '.') n++;
-  closedir(d);
-  return n;
-}
+static int count_fds(void) { return test_count_fds(); }
 
 static void late_write(void *arg) {
   corio_sleep(30 * MS);
@@ -64,6 +59,7 @@ Test(file_unix, after_fd_descriptor_is_blocking_and_deadlines_fail) {
  * (it might never return); the handle is closed when that read leaves. */
 typedef struct kread {
   corio_file_t *f;
+  corio_g_t *g;
   _Atomic int started, done;
   ptrdiff_t result;
 } kread_t;
@@ -71,6 +67,7 @@ typedef struct kread {
 static void kernel_read(void *arg) {
   kread_t *k = arg;
   char c;
+  k->g = corio_current();
   atomic_store(&k->started, 1);
   k->result = corio_file_read(k->f, &c, 1);
   atomic_store(&k->done, 1);
@@ -83,7 +80,7 @@ static int blocking_close_main(void *arg) {
   kread_t k = {.f = r};
   CHECK_EQ(corio_spawn(kernel_read, &k), 0);
   wait_for(&k.started, 1);
-  corio_sleep(30 * MS);
+  wait_parked(k.g, "syscall"); /* in the kernel's read, its P handed on */
   CHECK_EQ(atomic_load(&k.done), 0);
   int64_t t0 = corio_nanotime();
   CHECK_EQ(corio_file_close(r), 0);
@@ -128,7 +125,7 @@ static int pollable_main(void *arg) {
   /* new_file: a non-blocking descriptor is polled, a blocking one is not
    * (and is left blocking). */
   int p[2];
-  CHECK_EQ(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+  CHECK_EQ(test_pipe(p, O_CLOEXEC | O_NONBLOCK), 0);
   CHECK_EQ(corio_file_new(p[0], "nb", &f), 0);
   CHECK_EQ(corio_file_set_read_deadline(f, corio_nanotime() + 20 * MS), 0);
   CHECK_EQ(corio_file_read(f, &c, 1), CORIO_ETIMEOUT);

@@ -15,7 +15,7 @@
 #include "corio/runtime.h"
 #include "corio/sync.h"
 #include "netpoll.h"
-#include "netpoll_check.h"
+#include "park_check.h"
 #include "netpoll_testing.h"
 #include "netpoll_windows.h"
 
@@ -131,7 +131,7 @@ static int pipe_read_main(void *arg) {
   r.result = -1;
   corio_wg_add(&r.wg, 1);
   CHECK_EQ(corio_spawn(reader_fn, &r), 0);
-  if (wait_parked(pd, 'r')) {
+  if (wait_pd_parked(pd, 'r')) {
     CHECK(corio__netpoll_any_waiters());
     client_write(&p, "hello, port");
   }
@@ -167,7 +167,7 @@ typedef struct closer {
 /* Close the descriptor (unblock) once its reader has parked. */
 static void closer_fn(void *arg) {
   closer_t *c = arg;
-  if (wait_parked(c->pd, 'r'))
+  if (wait_pd_parked(c->pd, 'r'))
     corio__pd_unblock(c->pd);
   corio_wg_done(&c->wg);
 }

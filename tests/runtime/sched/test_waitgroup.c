@@ -3,6 +3,7 @@
 
 #include "corio/sync.h"
 #include "check.h"
+#include "park_check.h"
 
 typedef struct work {
   corio_wg_t wg;
@@ -36,7 +37,12 @@ Test(waitgroup, wait_returns_after_every_done) {
 static corio_wg_t gate = CORIO_WG_INIT;
 static corio_wg_t back = CORIO_WG_INIT;
 
+static corio_g_t *gate_waiters[50];
+static _Atomic int gate_started;
+
 static void gate_waiter(void *arg) {
+  gate_waiters[(intptr_t)arg] = corio_current();
+  atomic_fetch_add(&gate_started, 1);
   CHECK_EQ(corio_wg_wait(&gate), 0);
   atomic_fetch_add(&w.waiters_back, 1);
   corio_wg_done(&back);
@@ -47,8 +53,10 @@ static int every_waiter_is_released(void *arg) {
   corio_wg_add(&gate, 1);
   corio_wg_add(&back, 50);
   for (int i = 0; i < 50; i++)
-    CHECK_EQ(corio_spawn(gate_waiter, NULL), 0);
-  corio_sleep(10 * MS);
+    CHECK_EQ(corio_spawn(gate_waiter, (void *)(intptr_t)i), 0);
+  /* Every waiter parked on the group before the last done. */
+  wait_for(&gate_started, 50);
+  for (int i = 0; i < 50; i++) wait_parked(gate_waiters[i], NULL);
   CHECK_EQ(atomic_load(&w.waiters_back), 0);
   CHECK_EQ(corio_wg_done(&gate), 0);
   CHECK_EQ(corio_wg_wait(&back), 0);
