@@ -55,3 +55,12 @@ add_test(NAME lang_snippet COMMAND corio-lang -e "print(1 + 2, args)" a b)
 set_tests_properties(lang_snippet PROPERTIES PASS_REGULAR_EXPRESSION "^3 \\[\"a\", \"b\"\\]" LABELS "quick;lang")
 add_test(NAME lang_usage COMMAND corio-lang)
 set_tests_properties(lang_usage PROPERTIES WILL_FAIL TRUE LABELS "quick;lang")
+
+# Built as an outside embedder builds it: against the installed corio only.
+if(NOT CMAKE_CROSSCOMPILING AND NOT CORIO_SANITIZE)
+  add_test(NAME lang_standalone_build
+    COMMAND ${CMAKE_COMMAND} -DBUILD=${PROJECT_BINARY_DIR} -DSRC=${CMAKE_CURRENT_SOURCE_DIR}
+            -DWORK=${CMAKE_CURRENT_BINARY_DIR}/standalone -DCC=${CMAKE_C_COMPILER}
+            -P ${CMAKE_CURRENT_SOURCE_DIR}/standalone_test.cmake)
+  set_tests_properties(lang_standalone_build PROPERTIES LABELS "quick;lang" TIMEOUT 600)
+endif()
