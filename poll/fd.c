@@ -64,6 +64,7 @@ int corio__fd_poll_error(const corio__fd_t *fd, int res) {
   case CORIO__POLL_ERR_CLOSING: return corio__fd_closing_error(fd);
   case CORIO__POLL_ERR_TIMEOUT: return CORIO_ETIMEOUT;
   case CORIO__POLL_ERR_NOT_POLLABLE: return CORIO_ENOTPOLLABLE;
+  case CORIO__POLL_ERR_NOTCORO: return CORIO_ENOTCORO;
   default: corio__throw("poll: unexpected result from the netpoller");
   }
 }

@@ -180,7 +180,8 @@ static inline int corio__fd_poll_prepare(corio__fd_t *fd, int mode) {
   return res == CORIO__POLL_OK ? 0 : corio__fd_poll_error(fd, res);
 }
 /* Park until the handle is ready for mode: 0, closing, CORIO_ETIMEOUT,
- * CORIO_ENOTPOLLABLE (no descriptor, or the backend reported an error). */
+ * CORIO_ENOTPOLLABLE (no descriptor, or the backend reported an error),
+ * CORIO_ENOTCORO (the caller is not a coroutine). */
 static inline int corio__fd_poll_wait(corio__fd_t *fd, int mode) {
   if (!fd->pd) return CORIO_ENOTPOLLABLE;
   int res = corio__pd_wait(fd->pd, mode);

@@ -4,7 +4,10 @@
  * coroutine instead of blocking its thread when the handle is on the poller
  * (pipes, FIFOs, terminals, sockets; regular files on Linux are read in
  * blocking mode, with the thread's P handed to another thread meanwhile).
- * Blocking operations must run on a coroutine. Reads are serialised with each
+ * Blocking operations must run on a coroutine: on any other thread an
+ * operation that would have to wait (on the poller, or for another reader or
+ * writer of the same File) returns CORIO_ENOTCORO, having done nothing; one
+ * that need not wait works. Reads are serialised with each
  * other, writes with each other; deadline changes and close may come from any
  * coroutine at any time.
  *

@@ -8,7 +8,10 @@
  * with each other; a read and a write may run at the same time, and deadline
  * changes and close may come from any coroutine at any moment. An operation
  * that would block parks the coroutine until the handle is ready, its deadline
- * passes or the FD is closed. Blocking operations must run on a coroutine.
+ * passes or the FD is closed. Blocking operations must run on a coroutine: on
+ * any other thread an operation that would have to wait (on the poller, or
+ * for another reader or writer of the same FD) returns CORIO_ENOTCORO,
+ * having done nothing; one that need not wait works.
  *
  * Deadlines are absolute monotonic nanoseconds (corio_nanotime()); 0 means no
  * deadline; a time already past makes pending and later operations fail with

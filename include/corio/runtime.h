@@ -125,7 +125,11 @@ CORIO_API int corio_yield(void);
 /* Monotonic clock, nanoseconds. */
 CORIO_API int64_t corio_nanotime(void);
 
-/* Sleep ns nanoseconds (<= 0: just yield) / until an absolute time.
+/* Sleep ns nanoseconds (<= 0: just yield) / until an absolute time. The
+ * end of a duration saturates instead of overflowing: corio_sleep(INT64_MAX)
+ * and corio_sleep_until(INT64_MAX) last until the runtime stops (the
+ * coroutine is then abandoned, see the life-cycle note). The same holds for
+ * every deadline corio takes: INT64_MAX is never reached.
  * Errors: CORIO_ENOTCORO. */
 CORIO_API int corio_sleep(int64_t ns);
 CORIO_API int corio_sleep_until(int64_t deadline);

@@ -152,9 +152,17 @@ static bool cache_grow(void) {
   size_t n = (PD_BLOCK_BYTES - sizeof(pd_block_t) - 64) / sizeof(corio__pd_t);
   if (n == 0)
     n = 1;
-  pd_block_t *b = corio__malloc(sizeof(pd_block_t) + 63 + n * sizeof(corio__pd_t));
-  if (b == NULL)
+  /* Heap slots for every descriptor's two deadline timers, reserved now:
+   * a deadline is armed under pd->lock, where no memory can be asked for
+   * (timer.c). Descriptors live until corio__netpoll_fini, and so do the
+   * slots. */
+  if (corio__timer_reserve(2 * (int)n) != 0)
     return false;
+  pd_block_t *b = corio__malloc(sizeof(pd_block_t) + 63 + n * sizeof(corio__pd_t));
+  if (b == NULL) {
+    corio__timer_unreserve(2 * (int)n);
+    return false;
+  }
   uintptr_t p = ((uintptr_t)(b + 1) + 63) & ~(uintptr_t)63;
   corio__pd_t *pds = (corio__pd_t *)p;
   memset(pds, 0, n * sizeof(corio__pd_t));
@@ -477,6 +485,10 @@ CORIO__HOT int corio__pd_wait(corio__pd_t *pd, int mode) {
   int err = check_err(pd, mode);
   if (err != CORIO__POLL_OK)
     return err;
+  /* Only a coroutine can park: a foreign thread (or the embedder's thread
+   * outside corio_main) gets an error, not the scheduler's fatal one. */
+  if (CORIO__UNLIKELY(corio__getg() == NULL))
+    return CORIO__POLL_ERR_NOTCORO;
   while (!block(pd, mode, false)) {
     err = check_err(pd, mode);
     if (err != CORIO__POLL_OK)

@@ -106,6 +106,7 @@ enum {
   CORIO__POLL_ERR_CLOSING = 1,     /* descriptor closing */
   CORIO__POLL_ERR_TIMEOUT = 2,     /* deadline exceeded */
   CORIO__POLL_ERR_NOT_POLLABLE = 3,/* the handle is not on the poller (event error) */
+  CORIO__POLL_ERR_NOTCORO = 4,     /* a wait asked of a thread running no coroutine */
 };
 
 /* Poller life (netpoll.c, see above). */
@@ -178,8 +179,9 @@ void corio__pd_close(corio__pd_t *pd);
 int corio__pd_reset(corio__pd_t *pd, int mode);
 /* Park the calling coroutine until the handle is ready for mode ('r' or 'w'),
  * the deadline of mode passes, or pd is unblocked. Returns at once when a
- * notification is pending. CORIO__POLL_OK, CLOSING, TIMEOUT or NOT_POLLABLE.
- * Must be called on a coroutine. */
+ * notification is pending. CORIO__POLL_OK, CLOSING, TIMEOUT or NOT_POLLABLE;
+ * NOTCORO when the caller is not a coroutine (nothing changed): the park
+ * boundary of every file and FD operation, checked here once for all. */
 int corio__pd_wait(corio__pd_t *pd, int mode);
 /* Windows, after CancelIoEx: park until the operation's completion packet
  * (success or aborted) arrives, whatever the deadline or closing state. */

@@ -91,7 +91,7 @@ void corio__os_futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t ns) {
   DWORD ms = INFINITE;
   if (ns >= 0) {
     /* Round up: a wait shorter than asked would only cost another round. */
-    int64_t m = (ns + 999999) / 1000000;
+    int64_t m = ns / 1000000 + (ns % 1000000 != 0); /* no overflow near INT64_MAX */
     ms = m >= (int64_t)INFINITE ? INFINITE - 1 : (DWORD)m;
   }
   WaitOnAddress((volatile void *)addr, &val, sizeof val, ms);

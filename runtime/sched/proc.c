@@ -51,19 +51,33 @@ const char *corio__g_debug_state(corio_g_t *g) {
 
 static void gentry(void *arg, void *pass);
 
-static void allg_add(corio_g_t *g) {
-  corio__lock(&corio__sched.allg_lock);
-  if (corio__sched.nallg == corio__sched.capallg) {
-    size_t cap = corio__sched.capallg ? corio__sched.capallg * 2 : 1024;
+/* Record a new G (for shutdown) with the timer slot it may use (timer.c).
+ * 0 or CORIO_ENOMEM (nothing recorded). The table grows with no lock held. */
+static int allg_add(corio_g_t *g) {
+  if (corio__timer_reserve(1) != 0) return CORIO_ENOMEM;
+  corio__sched_t *s = &corio__sched;
+  corio__lock(&s->allg_lock);
+  while (s->nallg == s->capallg) {
+    size_t cap = s->capallg ? s->capallg * 2 : 1024;
+    corio__unlock(&s->allg_lock);
     corio_g_t **n = corio__malloc(cap * sizeof *n);
-    if (!n) corio__throw("out of memory growing the G table");
-    if (corio__sched.nallg) memcpy(n, corio__sched.allg, corio__sched.nallg * sizeof *n);
-    corio__free(corio__sched.allg);
-    corio__sched.allg = n;
-    corio__sched.capallg = cap;
+    if (!n) {
+      corio__timer_unreserve(1);
+      return CORIO_ENOMEM;
+    }
+    corio__lock(&s->allg_lock);
+    if (s->capallg >= cap) { /* grown meanwhile */
+      corio__free(n);
+      continue;
+    }
+    if (s->nallg) memcpy(n, s->allg, s->nallg * sizeof *n);
+    corio__free(s->allg);
+    s->allg = n;
+    s->capallg = cap;
   }
-  corio__sched.allg[corio__sched.nallg++] = g;
-  corio__unlock(&corio__sched.allg_lock);
+  s->allg[s->nallg++] = g;
+  corio__unlock(&s->allg_lock);
+  return 0;
 }
 
 static corio_g_t *gfget(size_t stack_size) {
@@ -99,24 +113,21 @@ static int galloc(size_t stack_size, corio_g_t **out) {
     if (g) *pp = g->schedlink;
     corio__unlock(&corio__sched.gfree_lock);
   }
-  bool fresh = false;
   if (!g) {
     g = corio__calloc(1, CORIO__LINE_SIZE(sizeof *g));
     if (!g) return CORIO_ENOMEM;
-    fresh = true;
+    if (allg_add(g) != 0) {
+      corio__free(g);
+      return CORIO_ENOMEM;
+    }
   }
   if (!g->stack.lo) {
     int rc = corio__stack_alloc(&g->stack, stack_size, corio__sched.stack_policy);
     if (rc) {
-      if (fresh) {
-        corio__free(g);
-      } else {
-        gfput(g);
-      }
+      gfput(g); /* recorded in allg: kept for reuse, stackless */
       return rc;
     }
   }
-  if (fresh) allg_add(g);
   corio__san_g_init(g);
   *out = g;
   return 0;
@@ -391,5 +402,5 @@ int corio_sleep_until(int64_t deadline) {
 int corio_sleep(int64_t ns) {
   if (!corio__getg()) return CORIO_ENOTCORO;
   if (ns <= 0) return corio_yield();
-  return corio_sleep_until(corio__nanotime() + ns);
+  return corio_sleep_until(corio__time_add(corio__nanotime(), ns));
 }

@@ -117,6 +117,8 @@ typedef struct corio__sched {
   corio__p_t *pidle;
   corio__m_t *midle;
   corio__m_t *allm;
+  corio__m_t *mfailed; /* Ms whose thread could not start, for reuse (sched.lock) */
+  _Atomic uint32_t nmfailed; /* how many M starts failed (tests look) */
   int mcount;
   _Atomic uint32_t nmlive; /* see newm in schedule.c */
   /* Free Gs with default-size stacks, reused by spawn. */
@@ -134,6 +136,7 @@ typedef struct corio__sched {
    * (sysmon.c); sysmon_lock guards the start and sysmon_thread. */
   corio__lock_t sysmon_lock;
   uintptr_t sysmon_thread;
+  _Atomic int64_t sysmon_retry; /* after a failed start: not before this time */
   _Atomic uint32_t sysmon_wake;
   /* main */
   int main_status;
@@ -144,6 +147,10 @@ typedef struct corio__sched {
   bool detect_deadlock;
   _Atomic bool deadlocked;
   _Atomic int32_t nsyscall;
+  /* Timer slots (timer.c): reserved and the heaps' total capacity. */
+  corio__lock_t timer_lock;
+  int64_t timer_reserved;      /* guarded by timer_lock */
+  _Atomic int64_t timer_cap;   /* changed under the grown heap's tlock */
 } corio__sched_t;
 
 extern corio__sched_t corio__sched;

@@ -71,7 +71,22 @@ void corio__timer_reset(corio__timer_t *t, int64_t when, uintptr_t seq);
 /* Disarm. true: it was armed and now will not fire; false: it was not armed, or
  * has already fired or is firing. */
 bool corio__timer_stop(corio__timer_t *t);
+/* Reserve heap slots for n timers that may later be armed at once (timer.c
+ * says who reserves what), so that arming never needs memory it cannot get.
+ * 0 or CORIO_ENOMEM (nothing reserved). unreserve gives n back. */
+int corio__timer_reserve(int n);
+void corio__timer_unreserve(int n);
 
 int64_t corio__nanotime(void);
+
+/* t + d for a time and a duration, saturated to [INT64_MIN, INT64_MAX]: a
+ * deadline that would overflow is "never" (INT64_MAX), which the timers
+ * treat as a time that is never reached (a sleep of INT64_MAX lasts until
+ * shutdown). Every sum of a time and a caller's duration goes through it. */
+static inline int64_t corio__time_add(int64_t t, int64_t d) {
+  if (d > 0 && t > INT64_MAX - d) return INT64_MAX;
+  if (d < 0 && t < INT64_MIN - d) return INT64_MIN;
+  return t + d;
+}
 
 #endif

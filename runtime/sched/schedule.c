@@ -90,7 +90,12 @@ static corio__p_t *releasep(corio__m_t *m) {
 static void mstart(void *arg);
 
 static corio__m_t *newm_alloc(void) {
-  corio__m_t *m = corio__calloc(1, CORIO__LINE_SIZE(sizeof *m));
+  corio__lock(&corio__sched.lock);
+  corio__m_t *m = corio__sched.mfailed; /* a record whose thread failed to start */
+  if (m) corio__sched.mfailed = m->schedlink;
+  corio__unlock(&corio__sched.lock);
+  if (m) return m;
+  m = corio__calloc(1, CORIO__LINE_SIZE(sizeof *m));
   if (!m) return NULL;
   corio__lock(&corio__sched.lock);
   m->id = corio__sched.mcount++;
@@ -102,6 +107,31 @@ static corio__m_t *newm_alloc(void) {
 }
 
 corio__m_t *corio__newm_m0(void) { return newm_alloc(); }
+
+/* No memory or no thread for a new M (issue 12, items 2 and 4): nobody
+ * called for it, so nobody can be told. The runtime runs on with the Ms it
+ * has: the P goes back to the idle list and the spinning count taken for
+ * the M is given back (under sched.lock, as startm does); the work that
+ * asked for an M stays queued, where the existing Ms find it (every P's M
+ * looks at the global queue before it lets go, spinning Ms steal local
+ * work, sysmon hands over the P of an M stuck in a system call). The M's
+ * record, when it was made, stays on allm with no thread (shutdown joins
+ * only Ms with one) and is reused by the next newm. */
+static void newm_failed(corio__p_t *p, bool spinning, corio__m_t *m) {
+  corio__lock(&corio__sched.lock);
+  if (m) {
+    m->nextp = NULL;
+    m->spinning = false;
+    m->schedlink = corio__sched.mfailed;
+    corio__sched.mfailed = m;
+  }
+  corio__pidleput(p);
+  if (spinning) atomic_fetch_sub_explicit(&corio__sched.nmspinning, 1, memory_order_seq_cst);
+  corio__unlock(&corio__sched.lock);
+  atomic_fetch_add_explicit(&corio__sched.nmfailed, 1, memory_order_relaxed);
+  corio__mlive_done(); /* the thread that was not made */
+  corio__mlive_done(); /* the creator */
+}
 
 /* nmlive counts M threads that may still run, plus creators that have not
  * yet stored the new thread's handle: shutdown joins every handle once the
@@ -117,12 +147,18 @@ static void newm(corio__p_t *p, bool spinning) {
   atomic_fetch_add_explicit(&corio__sched.nmlive, 2, memory_order_acq_rel);
   corio__unlock(&corio__sched.lock);
   corio__m_t *m = newm_alloc();
-  if (!m) corio__throw("out of memory creating an M");
+  if (CORIO__UNLIKELY(!m)) {
+    newm_failed(p, spinning, NULL);
+    return;
+  }
   m->nextp = p;
   m->spinning = spinning;
   corio__sysmon_ensure();
   uintptr_t t;
-  if (corio__os_thread_start(&t, mstart, m) != 0) corio__throw("cannot create a runtime thread");
+  if (CORIO__UNLIKELY(corio__os_thread_start(&t, mstart, m) != 0)) {
+    newm_failed(p, spinning, m);
+    return;
+  }
   corio__lock(&corio__sched.lock);
   m->thread = t;
   corio__unlock(&corio__sched.lock);

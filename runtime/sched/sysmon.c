@@ -87,15 +87,29 @@ static void sysmon(void *arg) {
   corio__os_thread_teardown();
 }
 
+/* When the thread cannot be made (issue 12, item 4: a thread limit, the
+ * mapping limit), the runtime runs on without it, as before its first
+ * start: the Ms poll the network themselves (corio__periodic_poll_due), and
+ * a P stays with its M through a system call, as with no sysmon. The start
+ * is tried again, at most once per SYSMON_RETRY, so that a failing
+ * thread creation does not cost every system call. */
+#define SYSMON_RETRY 10000000LL /* 10 ms */
+
 void corio__sysmon_ensure(void) {
   if (atomic_load_explicit(&corio__sched.sysmon_on, memory_order_acquire)) return;
+  int64_t retry = atomic_load_explicit(&corio__sched.sysmon_retry, memory_order_relaxed);
+  if (CORIO__UNLIKELY(retry != 0) && corio__nanotime() < retry) return;
   corio__lock(&corio__sched.sysmon_lock);
   /* Not once the runtime stops: corio__sysmon_stop may have looked already. */
   if (!atomic_load_explicit(&corio__sched.sysmon_on, memory_order_relaxed) &&
       !atomic_load_explicit(&corio__sched.stopping, memory_order_acquire)) {
-    if (corio__os_thread_start(&corio__sched.sysmon_thread, sysmon, NULL) != 0)
-      corio__throw("cannot start the monitor thread");
-    atomic_store_explicit(&corio__sched.sysmon_on, true, memory_order_release);
+    if (corio__os_thread_start(&corio__sched.sysmon_thread, sysmon, NULL) == 0) {
+      atomic_store_explicit(&corio__sched.sysmon_on, true, memory_order_release);
+    } else {
+      corio__sched.sysmon_thread = 0;
+      atomic_store_explicit(&corio__sched.sysmon_retry, corio__time_add(corio__nanotime(), SYSMON_RETRY),
+                            memory_order_relaxed);
+    }
   }
   corio__unlock(&corio__sched.sysmon_lock);
 }

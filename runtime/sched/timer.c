@@ -54,6 +54,98 @@ static void heap_remove(corio__p_t *p, corio__timer_t *t) {
   atomic_store_explicit(&t->heap, NULL, memory_order_release);
 }
 
+/* ---- slots reserved ahead ----
+ * Arming a timer must not fail: the sleep and the poll descriptors' deadline
+ * timers are armed where no caller could be told (an unlock callback, a
+ * deadline move under a lock). So whoever may arm timers reserves their
+ * slots first, where an error can still be returned: one per G record (at
+ * most one of a G's timers -- sleep, semaphore or select deadline -- is
+ * armed at a time) when the record is made, two per poll descriptor when its
+ * block is carved. The heaps' total capacity is kept at least the total
+ * reserved (sched.timer_reserved <= sched.timer_cap, both under
+ * sched.timer_lock), so an insertion always finds a heap with room: its
+ * own P's, grown if it can be, else another's. */
+
+/* Grow p's heap to at least want slots. 0 or CORIO_ENOMEM. The array is
+ * allocated with no lock held. */
+static int heap_grow(corio__p_t *p, int want) {
+  for (;;) {
+    corio__lock(&p->tlock);
+    int cap = p->captimers;
+    corio__unlock(&p->tlock);
+    if (cap >= want) return 0;
+    int ncap = cap ? cap * 2 : 64;
+    while (ncap < want) ncap *= 2;
+    corio__timer_t **nt = corio__malloc((size_t)ncap * sizeof *nt);
+    if (!nt) return CORIO_ENOMEM;
+    corio__lock(&p->tlock);
+    if (p->captimers != cap) { /* grown meanwhile: look again */
+      corio__unlock(&p->tlock);
+      corio__free(nt);
+      continue;
+    }
+    for (int i = 0; i < p->ntimers; i++) nt[i] = p->timers[i];
+    corio__timer_t **old = p->timers;
+    p->timers = nt;
+    p->captimers = ncap;
+    atomic_fetch_add_explicit(&corio__sched.timer_cap, ncap - cap, memory_order_relaxed);
+    corio__unlock(&p->tlock);
+    corio__free(old);
+    return 0;
+  }
+}
+
+static corio__p_t *own_heap(void) {
+  corio__m_t *m = corio__getm();
+  return (m && m->p) ? m->p : &corio__sched.allp[0];
+}
+
+int corio__timer_reserve(int n) {
+  corio__sched_t *s = &corio__sched;
+  corio__lock(&s->timer_lock);
+  int64_t want = s->timer_reserved + n;
+  corio__p_t *p = own_heap();
+  while (atomic_load_explicit(&s->timer_cap, memory_order_relaxed) < want) {
+    int64_t missing = want - atomic_load_explicit(&s->timer_cap, memory_order_relaxed);
+    corio__lock(&p->tlock);
+    int cap = p->captimers;
+    corio__unlock(&p->tlock);
+    if (missing > INT32_MAX / 4 || heap_grow(p, cap + (int)missing) != 0) {
+      corio__unlock(&s->timer_lock);
+      return CORIO_ENOMEM;
+    }
+  }
+  s->timer_reserved = want;
+  corio__unlock(&s->timer_lock);
+  return 0;
+}
+
+void corio__timer_unreserve(int n) {
+  corio__lock(&corio__sched.timer_lock);
+  corio__sched.timer_reserved -= n;
+  corio__unlock(&corio__sched.timer_lock);
+}
+
+/* A heap with a free slot, locked: p's own (grown if it can be), else any
+ * other; one exists while the reservations hold (see above). */
+static corio__p_t *lock_heap_with_room(corio__p_t *p) {
+  corio__lock(&p->tlock);
+  if (p->ntimers < p->captimers) return p;
+  int cap = p->captimers;
+  corio__unlock(&p->tlock);
+  (void)heap_grow(p, cap + 1); /* failure is fine: another heap has room */
+  corio__lock(&p->tlock);
+  if (p->ntimers < p->captimers) return p;
+  corio__unlock(&p->tlock);
+  for (int i = 0; i < corio__sched.nprocs; i++) {
+    corio__p_t *q = &corio__sched.allp[i];
+    corio__lock(&q->tlock);
+    if (q->ntimers < q->captimers) return q;
+    corio__unlock(&q->tlock);
+  }
+  corio__throw("timer armed without a reserved slot");
+}
+
 /* Lock the heap holding t, or return NULL (t not armed) with nothing locked. */
 static corio__p_t *lock_heap_of(corio__timer_t *t) {
   for (;;) {
@@ -96,18 +188,7 @@ void corio__timer_reset(corio__timer_t *t, int64_t when, uintptr_t seq) {
     sift_down(p, t->idx);
     sift_up(p, t->idx);
   } else {
-    corio__m_t *m = corio__getm();
-    p = (m && m->p) ? m->p : &corio__sched.allp[0];
-    corio__lock(&p->tlock);
-    if (p->ntimers == p->captimers) {
-      int cap = p->captimers ? p->captimers * 2 : 64;
-      corio__timer_t **nt = corio__malloc((size_t)cap * sizeof *nt);
-      if (!nt) corio__throw("out of memory growing a timer heap");
-      for (int i = 0; i < p->ntimers; i++) nt[i] = p->timers[i];
-      corio__free(p->timers);
-      p->timers = nt;
-      p->captimers = cap;
-    }
+    p = lock_heap_with_room(own_heap());
     t->when = when;
     t->seq = seq;
     atomic_store_explicit(&t->heap, p, memory_order_release);

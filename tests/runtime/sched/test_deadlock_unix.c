@@ -1,12 +1,12 @@
 /* Deadlock detection and the netpoller: a coroutine waiting for I/O, or for
  * an I/O deadline, is not deadlocked (the kernel or a timer can wake it). */
-#define _GNU_SOURCE /* pipe2 */
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "fd_util.h"
 #include "corio/os.h"
 #include "corio/runtime.h"
 #include "netpoll_testing.h"
@@ -57,7 +57,7 @@ static int read_main(void *arg) {
 Test(deadlock, an_io_waiter_is_not_a_deadlock) {
   for (int procs = 1; procs <= 2; procs++) {
     io_t io = {{-1, -1}, 0};
-    cr_assert_eq(pipe2(io.fds, O_NONBLOCK | O_CLOEXEC), 0);
+    cr_assert_eq(test_pipe(io.fds, O_NONBLOCK | O_CLOEXEC), 0);
     test_thread_t t;
     test_thread_start(&t, late_writer, &io);
     int st = -1;
@@ -87,7 +87,7 @@ static int read_with_deadline_main(void *arg) {
 
 Test(deadlock, an_io_deadline_is_not_a_deadlock) {
   io_t io = {{-1, -1}, 0};
-  cr_assert_eq(pipe2(io.fds, O_NONBLOCK | O_CLOEXEC), 0);
+  cr_assert_eq(test_pipe(io.fds, O_NONBLOCK | O_CLOEXEC), 0);
   int st = -1;
   cr_assert_eq(run_detecting(2, read_with_deadline_main, &io, &st), 0);
   assert_checks_passed();
