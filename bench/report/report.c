@@ -44,8 +44,8 @@ static const struct scen_info {
     {"sleep_1ms", "1 ms sleep: overshoot", "sleep 1 ms (overshoot)", KIND_LATENCY, NULL, 35000, "median <= 35 us"},
     {"deadline_1ms", "1 ms read deadline: overshoot", "deadline 1 ms (overshoot)", KIND_LATENCY, NULL, 35000, "median <= 35 us"},
     {"wake_storm", "wake storm: 10k readers, all ran (1 P)", "wake storm (all 10k)", KIND_LATENCY, NULL, 0, NULL},
-    {"echo_1p", "echo, 1000 connections (1 P)", "echo, 1 P", KIND_THROUGHPUT, "go", 1 / 1.2, ">= 1.2x Go's ops/s"},
-    {"echo_2p", "echo, 1000 connections (2 Ps)", "echo, 2 Ps", KIND_THROUGHPUT, "go", 1 / 1.2, ">= 1.2x Go's ops/s"},
+    {"echo_1p", "echo, 1000 connections (1 P)", "echo, 1 P", KIND_THROUGHPUT, "go", 1 / 1.2, ">= 1.2x Go, 0.95x floor"},
+    {"echo_2p", "echo, 1000 connections (2 Ps)", "echo, 2 Ps", KIND_THROUGHPUT, "go", 1 / 1.2, ">= 1.2x Go, 0.95x floor"},
     {"conn_rate", "connection rate (1 P): dial, echo, close", "conn rate", KIND_LATENCY, "go", 1.0, "ahead of Go"},
     {"http_hello", "HTTP hello, wrk, 100 connections (1 P)", "HTTP hello", KIND_THROUGHPUT, NULL, 0, NULL},
     {"mem_chan", "memory per coroutine parked on a channel", "parked on channel", KIND_MEMORY, NULL, 4608, "<= 4.5 KiB"},
@@ -60,6 +60,17 @@ static const struct scen_info {
     {"lang_http", "language: HTTP hello under wrk (50 connections)", "lang HTTP", KIND_THROUGHPUT, "node", 1.0, "ahead of Node's http"},
 };
 #define NKNOWN (sizeof known / sizeof known[0])
+
+/* Second conditions of a target (issue 14: echo at least 0.95x the floor's
+ * round trips per second as well as 1.2x Go's): the row's target is met only
+ * when these are too. */
+static const struct also_info {
+  const char *id, *peer;
+  double target; /* max ratio vs peer */
+} also[] = {
+    {"echo_1p", "floor", 1 / 0.95},
+    {"echo_2p", "floor", 1 / 0.95},
+};
 
 typedef struct cell {
   bool have, skipped;
@@ -222,6 +233,22 @@ static const char *verdict(int s, char *detail, size_t cap) {
     if (isnan(v))
       return "";
     snprintf(detail, cap, "%.2fx %s", v, k->target_peer);
+    bool ok = v <= k->target;
+    for (size_t a = 0; a < sizeof also / sizeof also[0]; a++) {
+      if (strcmp(also[a].id, k->id) != 0)
+        continue;
+      int q = -1;
+      for (int i = 0; i < nimpl; i++)
+        if (strcmp(impls[i], also[a].peer) == 0)
+          q = i;
+      double w = q >= 0 ? ratio(s, q) : NAN;
+      if (isnan(w))
+        continue; /* that peer did not run: judged on the first condition */
+      size_t used = strlen(detail);
+      snprintf(detail + used, cap - used, ", %.2fx %s", w, also[a].peer);
+      ok = ok && w <= also[a].target;
+    }
+    return ok ? "met" : "missed";
   } else {
     v = cells[s][subj].median;
     fmt_value(detail, cap, k->kind, v);

@@ -48,7 +48,8 @@
  * common ones:
  *   refused            ECONNREFUSED (dial)
  *   reset              ECONNRESET (read, write); EPIPE (write after the
- *                      peer closed; never a signal)
+ *                      peer closed; not a signal: the runtime ignores
+ *                      SIGPIPE from corio_init on, as Go's does)
  *   deadline           CORIO_ETIMEOUT
  *   closed             CORIO_ENETCLOSING
  *   address in use     EADDRINUSE (listen)

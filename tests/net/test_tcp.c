@@ -234,6 +234,15 @@ static int options_main(void *arg) {
   CHECK_EQ(corio_conn_control(p.c, see_handle, NULL), 42);
   CHECK(raw_handle_seen);
   CHECK_EQ(corio_conn_control(p.c, NULL, NULL), CORIO_EINVAL);
+  char addr[CORIO_NET_ADDRSTRLEN];
+  corio_listener_t *l = listen_local(addr, sizeof addr);
+  raw_handle_seen = 0;
+  CHECK_EQ(corio_listener_control(l, see_handle, NULL), 42);
+  CHECK(raw_handle_seen);
+  corio_listener_close(l);
+  CHECK_EQ(corio_listener_control(l, see_handle, NULL), CORIO_ENETCLOSING);
+  CHECK_EQ(corio_listener_set_deadline(l, 0), CORIO_ENETCLOSING);
+  corio_listener_free(l);
   corio_conn_close(p.c);
   CHECK_EQ(corio_conn_set_nodelay(p.c, true), CORIO_ENETCLOSING);
   CHECK_EQ(corio_conn_control(p.c, see_handle, NULL), CORIO_ENETCLOSING);
