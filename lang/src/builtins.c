@@ -281,8 +281,6 @@ static const builtin_t core[] = {
   {"ord", b_ord, 1, 1}, {"abs", b_abs, 1, 1}, {"strjoin", b_strjoin, 1, 2},
 };
 
-void task_init(void);
-
 void builtins_init(void) {
   builtins_register(core, (int)(sizeof core / sizeof core[0]));
   g_globals[global_index("args", 4)].v = V_NIL; /* the script's arguments, set before it runs */

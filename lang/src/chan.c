@@ -133,8 +133,6 @@ int chan_method(task_t *t, int mid, int nargs, bool *handled) {
 /* ---- select ----
  * Every case's channel and value are evaluated first, in order, onto the
  * stack (two slots a case), so they stay rooted while the task is parked. */
-int exec_case(task_t *t, selcase_t *c, value_t v, bool ok);
-int eval_node(task_t *t, node_t *n);
 
 int exec_select(task_t *t, node_t *n) {
   int nc = n->u.sel.n, st;

@@ -692,12 +692,10 @@ static int exec(task_t *t, node_t *n) {
 }
 
 /* Used by select (chan.c) to bind a received value and run a case body. */
-int exec_case(task_t *t, selcase_t *c, value_t v, bool ok);
 int exec_case(task_t *t, selcase_t *c, value_t v, bool ok) {
   if (c->bind_v) write_var(t, c->bind_v, v, true);
   if (c->bind_ok) write_var(t, c->bind_ok, V_BOOL(ok), true);
   return exec(t, c->body);
 }
 
-int eval_node(task_t *t, node_t *n);
 int eval_node(task_t *t, node_t *n) { return eval(t, n); }

@@ -280,7 +280,6 @@ typedef struct vm {
   bool gc_pending;
   obj_t *objects;
   int exit_code;
-  bool exiting;
   bool clean;         /* every object was finalised on the main coroutine */
   int64_t fuel;       /* fuzzing: statements left */
   source_t *src;
@@ -370,6 +369,7 @@ int method_id(const char *name, size_t len); /* -1 if not a built-in method name
 void builtins_register(const builtin_t *table, int n);
 
 /* Parts of the built-ins, each registering its own functions. */
+void task_init(void);
 void chan_init(void);
 void io_init(void);
 void net_init(void);
@@ -378,6 +378,10 @@ int stream_method(task_t *t, int mid, int nargs, bool *handled);
 int listener_method(task_t *t, int mid, int nargs, bool *handled);
 int task_method(task_t *t, int mid, int nargs, bool *handled);
 int exec_select(task_t *t, node_t *n);
+/* For select (chan.c): evaluate an expression node; bind a fired case's
+ * value and run its body. */
+int eval_node(task_t *t, node_t *n);
+int exec_case(task_t *t, selcase_t *c, value_t v, bool ok);
 void stdout_flush(task_t *t);
 int stdout_append(task_t *t, const char *s, size_t n);
 

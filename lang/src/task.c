@@ -283,5 +283,4 @@ static const builtin_t task_builtins[] = {
   {"procs", b_procs, 0, 0},
 };
 
-void task_init(void);
 void task_init(void) { builtins_register(task_builtins, (int)(sizeof task_builtins / sizeof task_builtins[0])); }
