@@ -17,6 +17,25 @@
  * detect_deadlock set, corio_main also returns (CORIO_EDEADLOCK) when every
  * coroutine is blocked for good; those are abandoned in the same way.
  *
+ * Process-wide effects, all given back by corio_shutdown:
+ * - POSIX: SIGPIPE is ignored from corio_init to corio_shutdown when it was
+ *   at its default (SIG_DFL), so that a write to a closed pipe or socket
+ *   fails with EPIPE instead of killing the process; a handler or SIG_IGN
+ *   the embedder set is left alone, and so is one set while the runtime
+ *   runs. Linux: a SIGSEGV handler (reporting a coroutine stack overflow,
+ *   then the default action) is installed when SIGSEGV was at its default,
+ *   and removed again if it is still the process's handler.
+ * - Threads: the runtime's own threads (one per extra M, and a monitor) block
+ *   every signal, so signals go to the embedder's threads. The thread calling
+ *   corio_main runs with a 1 ns timer slack (Linux) and an alternate signal
+ *   stack unless it has one, both restored when corio_main returns.
+ * - Descriptors: the poller's (Linux: an epoll descriptor and an eventfd,
+ *   close-on-exec; Windows: a completion port), closed by corio_shutdown.
+ * - Memory: coroutine stacks are mapped from the OS (two mappings each when
+ *   guarded); runtime objects come from the configured allocator.
+ * Nothing else: no atexit handler, no change to the locale, the
+ * environment, resource limits or other signals.
+ *
  * Times are monotonic nanoseconds (corio_nanotime()). Deadlines are absolute.
  */
 #ifndef CORIO_RUNTIME_H

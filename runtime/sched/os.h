@@ -36,10 +36,16 @@ void corio__os_release(void *addr, size_t size);
 void corio__os_thread_setup(void);
 void corio__os_thread_teardown(void);
 
-/* Process-wide setup at corio_init. Unix: SIGPIPE is ignored when it is at its
- * default, so a write to a closed pipe or socket returns EPIPE instead of
- * killing the process (as Go does); an embedder's own handler is kept. */
+/* Process-wide setup at corio_init, given back by process_fini at
+ * corio_shutdown (process_<os>.c; runtime.h lists every effect). Unix:
+ * SIGPIPE is ignored when it is at its default, so a write to a closed pipe
+ * or socket returns EPIPE instead of killing the process (as Go does); an
+ * embedder's own handler is kept. */
 void corio__os_process_init(void);
+void corio__os_process_fini(void);
+/* Linux: the SIGSEGV handler thread_setup installed (when SIGSEGV was at
+ * its default) goes back to the default. */
+void corio__os_signals_fini(void);
 
 /* The calling thread's own stack (for sanitizer fiber annotations). */
 void corio__os_thread_stack_bounds(void **lo, size_t *size);

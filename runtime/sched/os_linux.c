@@ -4,6 +4,7 @@
 #include "corio/error.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <pthread.h>
 #include <sched.h>
@@ -117,6 +118,10 @@ void corio__os_release(void *addr, size_t size) { munmap(addr, size); }
 /* A guard-page hit runs the SIGSEGV handler on an alternate stack, which says
  * what happened before the default action kills the process with SIGSEGV. */
 static _Thread_local void *altstack;
+/* The thread's timer slack before thread_setup changed it (0: unchanged):
+ * m0 is the embedder's thread, which gets its own back at teardown. */
+static _Thread_local unsigned long old_slack;
+static _Atomic bool segv_installed; /* our handler is the process's */
 
 static void segv_handler(int sig, siginfo_t *si, void *uc) {
   (void)uc;
@@ -130,7 +135,8 @@ static void segv_handler(int sig, siginfo_t *si, void *uc) {
 
 void corio__os_thread_setup(void) {
   /* 1 ns timer slack: a 1 ms poll overshoots by ~28 us instead of ~87 us. */
-  prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+  int slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+  if (slack > 1 && prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0) == 0) old_slack = (unsigned long)slack;
   size_t sz = 64 * 1024;
   stack_t cur;
   /* An embedder's thread may have an alternate stack of its own: keep it. */
@@ -152,11 +158,22 @@ void corio__os_thread_setup(void) {
     sa.sa_sigaction = segv_handler;
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGSEGV, &sa, NULL);
+    if (sigaction(SIGSEGV, &sa, NULL) == 0) atomic_store(&segv_installed, true);
   }
 }
 
+void corio__os_signals_fini(void) {
+  struct sigaction cur;
+  if (atomic_exchange(&segv_installed, false) && sigaction(SIGSEGV, NULL, &cur) == 0 &&
+      (cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == segv_handler)
+    signal(SIGSEGV, SIG_DFL);
+}
+
 void corio__os_thread_teardown(void) {
+  if (old_slack) {
+    prctl(PR_SET_TIMERSLACK, old_slack, 0, 0, 0);
+    old_slack = 0;
+  }
   if (altstack) {
     stack_t ss = {.ss_sp = NULL, .ss_size = 0, .ss_flags = SS_DISABLE};
     sigaltstack(&ss, NULL);

@@ -65,6 +65,7 @@ int corio_init(const corio_config_t *cfg) {
   corio__os_process_init();
   rc = corio__netpoll_init(procs);
   if (rc) {
+    corio__os_process_fini();
     corio__free(s->allp);
     s->allp = NULL;
     corio__alloc_set(NULL);
@@ -173,6 +174,7 @@ int corio_shutdown(void) {
     m = next;
   }
   corio__stack_fini();
+  corio__os_process_fini();
   memset(s, 0, sizeof *s);
   corio__alloc_set(NULL);
   return 0;
