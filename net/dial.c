@@ -6,7 +6,7 @@
 
 #include "corio/runtime.h"
 #include "net_internal.h"
-#include "sched.h"
+#include "base.h"
 #include "sock.h"
 
 static int fd_kind(int sotype) {

@@ -6,7 +6,7 @@
 
 #include "corio/runtime.h"
 #include "net_internal.h"
-#include "sched.h"
+#include "base.h"
 #include "sock.h"
 
 /* Open, set up, bind and (stream) listen one socket on a. *family_missing:

@@ -11,8 +11,8 @@
 #include "corio/sync.h"
 #include "check.h"
 #include "net_internal.h"
-#include "netpoll_testing.h"
 #include "netplat_util.h"
+#include "park_check.h"
 
 /* A TCP listener on 127.0.0.1:0, its address in addr. */
 static inline corio_listener_t *listen_local(char *addr, size_t len) {
@@ -64,20 +64,9 @@ static inline void pair_free(pair_t *p) {
 /* The FD under a listener or connection (its first member). */
 static inline corio__fd_t *fd_of(void *obj) { return (corio__fd_t *)obj; }
 
-/* Yield until obj's mode slot ('r' or 'w') holds a parked coroutine; false
- * and a failed check after five seconds. */
-static inline bool parked_at(const char *file, int line, void *obj, int mode) {
-  int64_t give_up = corio_nanotime() + 5000 * MS;
-  while (corio__pd_debug_slot(fd_of(obj)->pd, mode) <= 2) {
-    if (corio_nanotime() > give_up) {
-      check_fail(file, line, "never parked");
-      return false;
-    }
-    corio_yield();
-  }
-  return true;
-}
-#define parked(obj, mode) parked_at(__FILE__, __LINE__, (obj), (mode))
+/* Yield until a coroutine is parked in obj's mode slot ('r' or 'w'), through
+ * the shared helper (park_check.h). */
+#define parked(obj, mode) wait_pd_parked(fd_of(obj)->pd, (mode))
 
 /* A fresh socket path in the temporary directory (removed first). */
 static inline void temp_sock_path(char *buf, size_t len, const char *tag) {
