@@ -70,8 +70,8 @@ typedef struct corio__lock {
   _Atomic uint32_t state; /* 0 unlocked, 1 locked, 2 locked with sleepers */
 } corio__lock_t;
 #define CORIO__LOCK_INIT {0}
-/* The uncontended cases inline (one CAS to lock, a load and a store to
- * unlock): channels and poll descriptors lock on every operation. */
+/* The uncontended cases inline (one CAS to lock, one exchange to unlock):
+ * channels and poll descriptors lock on every operation. */
 void corio__lock_slow(corio__lock_t *l);
 void corio__unlock_slow(corio__lock_t *l);
 static inline void corio__lock(corio__lock_t *l) {
@@ -81,10 +81,8 @@ static inline void corio__lock(corio__lock_t *l) {
     corio__lock_slow(l);
 }
 static inline void corio__unlock(corio__lock_t *l) {
-  if (atomic_load_explicit(&l->state, memory_order_relaxed) != 2) /* no sleeper: lock.c */
-    atomic_store_explicit(&l->state, 0, memory_order_release);
-  else
-    corio__unlock_slow(l);
+  /* An exchange, not a load and a store: see lock.c. */
+  if (atomic_exchange_explicit(&l->state, 0, memory_order_release) == 2) corio__unlock_slow(l);
 }
 
 #endif

@@ -1,25 +1,27 @@
-/* corio__lock_t: a three-state futex mutex (Drepper, "Futexes Are Tricky"),
- * with an unlock that is a plain store when nobody sleeps.
- * It blocks the OS thread; it is for the runtime's own short critical sections.
- * Coroutines that must wait for long use semaphores (sema.c) instead.
+/* corio__lock_t: the textbook three-state futex mutex (Drepper, "Futexes Are
+ * Tricky", mutex 2). It blocks the OS thread; it is for the runtime's own
+ * short critical sections. Coroutines that must wait for long use semaphores
+ * (sema.c) instead.
  *
- * Unlocking with an atomic exchange (to learn whether to wake a sleeper) puts a
- * locked instruction on every unlock, and channels, poll descriptors and the
- * run queues unlock on every operation: an unbuffered channel round trip spent
- * a fifth of its time there. So the unlock reads the state first and, when it
- * says "locked, no sleepers", releases with a plain store. A waiter can
- * announce itself (LOCKED -> CONTENDED) between that read and the store, and
- * the store then erases the announcement without a wake-up; so sleepers wait
- * with a timeout (LOST_WAKEUP_NS) and look again. The window is a few
- * instructions wide and needs a waiter that has already spun out, so the
- * timeout bounds a rare delay; it never leaves a waiter asleep for good. */
+ * States: UNLOCKED, LOCKED (no sleeper), CONTENDED (maybe sleepers). Lock:
+ * CAS UNLOCKED -> LOCKED; else spin a little, then exchange in CONTENDED and
+ * sleep while the word says CONTENDED, until an exchange finds UNLOCKED.
+ * Unlock: exchange in UNLOCKED (base.h, inline); if the old value was
+ * CONTENDED, wake one sleeper. Why no wake-up is lost: a waiter sleeps only
+ * in FUTEX_WAIT(CONTENDED), which the kernel refuses unless the word still
+ * says CONTENDED; the word leaves CONTENDED only by an unlock's exchange,
+ * which then sees CONTENDED and wakes. So no sleeper waits on a lock that is
+ * free, with no timed re-check.
+ *
+ * The unlock used to be a plain store when it read "no sleeper", sparing a
+ * locked instruction, but a waiter could announce itself between that read
+ * and the store, which erased the announcement; a timed re-check (200 us)
+ * hid it. bench/lock/lock_tail_linux.c measures both (bench/README.md). */
 #include "base.h"
 
 enum { UNLOCKED = 0, LOCKED = 1, CONTENDED = 2 };
 
-#define LOST_WAKEUP_NS (200 * 1000)
-
-/* The fast paths are inline in base.h: lock's first CAS, unlock's plain store. */
+/* The fast paths are inline in base.h: lock's first CAS, unlock's exchange. */
 void corio__lock_slow(corio__lock_t *l) {
   uint32_t c = LOCKED;
   /* Spin a little: the holder is usually running on another core. */
@@ -36,13 +38,11 @@ void corio__lock_slow(corio__lock_t *l) {
   if (c != CONTENDED)
     c = atomic_exchange_explicit(&l->state, CONTENDED, memory_order_acquire);
   while (c != UNLOCKED) {
-    corio__os_futex_wait(&l->state, CONTENDED, LOST_WAKEUP_NS);
+    corio__os_futex_wait(&l->state, CONTENDED, -1);
     c = atomic_exchange_explicit(&l->state, CONTENDED, memory_order_acquire);
   }
 }
 
-/* Only called when the state said CONTENDED. */
-void corio__unlock_slow(corio__lock_t *l) {
-  if (atomic_exchange_explicit(&l->state, UNLOCKED, memory_order_release) == CONTENDED)
-    corio__os_futex_wake(&l->state, 1);
-}
+/* Called by corio__unlock once its exchange found CONTENDED: the lock is
+ * already free; wake one sleeper. */
+void corio__unlock_slow(corio__lock_t *l) { corio__os_futex_wake(&l->state, 1); }

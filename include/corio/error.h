@@ -53,6 +53,7 @@ extern "C" {
   X(SHORTWRITE,    -4116, "short write")                                         \
   X(RANGE,         -4117, "argument out of range")                               \
   X(DEADLOCK,      -4118, "all coroutines are asleep: deadlock")                 \
+  X(BLOCKED,       -4119, "threads are still blocked in system calls of abandoned coroutines") \
   X(UNKNOWNNET,    -4130, "unknown network")                                     \
   X(BADADDR,       -4131, "invalid address")                                     \
   X(MISSINGPORT,   -4132, "missing port in address")                             \

@@ -12,8 +12,15 @@
  * coroutine returns. Like a Go program whose main returns, coroutines still parked
  * or runnable at that point are abandoned: they never run again, and
  * corio_shutdown releases their stacks and descriptors without unwinding them
- * (resources they hold are not released for them). Threads blocked inside
- * corio_syscall_enter/exit are waited for by corio_shutdown. With
+ * (resources they hold are not released for them). A coroutine blocked in
+ * the kernel (inside corio_syscall_enter/exit, e.g. a read in blocking mode)
+ * does not hold corio_main back either: after a grace period of about 10 ms
+ * the runtime gives up on its thread, which never returns into corio (when
+ * its call returns it sleeps for good); corio_shutdown then waits at most
+ * about 100 ms for such calls and reports CORIO_EBLOCKED if some are still
+ * blocked. Exception: when the thread that called corio_main is itself the
+ * one blocked in a coroutine's system call, corio_main returns once that
+ * call does. With
  * detect_deadlock set, corio_main also returns (CORIO_EDEADLOCK) when every
  * coroutine is blocked for good; those are abandoned in the same way.
  *
@@ -123,7 +130,12 @@ CORIO_API int corio_init(const corio_config_t *cfg);
 CORIO_API int corio_main(corio_main_fn_t fn, void *arg, int *exit_status);
 
 /* Release everything; see the life-cycle note above. Must not be called from a
- * coroutine. Errors: CORIO_ENOTINIT, CORIO_EALREADY (corio_main still running). */
+ * coroutine. Errors: CORIO_ENOTINIT, CORIO_EALREADY (corio_main still running),
+ * CORIO_EBLOCKED (threads of abandoned coroutines are still blocked in system
+ * calls after a bounded wait of about 100 ms: everything else is released and
+ * corio_init may be called again; those threads, their coroutines' stacks and
+ * a few hundred bytes each stay allocated, and each sleeps for good once its
+ * call returns, without touching any runtime). */
 CORIO_API int corio_shutdown(void);
 
 /* corio_init + corio_main + corio_shutdown. */

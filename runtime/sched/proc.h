@@ -61,6 +61,10 @@ typedef struct corio__m {
   struct corio__p *nextp; /* P handed over by startm, taken when woken */
   struct corio__p *oldp;  /* P left behind by corio_syscall_enter */
   _Atomic uint32_t park;  /* futex word: 1 while parked in stopm */
+  /* SYS_* below: between corio_syscall_enter and _exit, and whether the
+   * runtime gave up waiting for the call (syscall.c). Written by the M,
+   * claimed by corio_main with a CAS. */
+  _Atomic uint32_t insyscall;
   uintptr_t thread;
   struct corio__m *schedlink; /* idle M list, guarded by sched.lock */
   struct corio__m *alllink;   /* all Ms, guarded by sched.lock */
@@ -71,6 +75,14 @@ typedef struct corio__m {
 #define RUNQ_SIZE 256u
 
 enum { P_IDLE, P_RUNNING, P_SYSCALL };
+
+/* corio__m_t.insyscall: OUT -> IN at syscall_enter, IN -> OUT at _exit (a
+ * CAS); IN -> ORPHAN by corio_main once the runtime stops and the call has
+ * not returned: the M, its coroutine and stack are then left allocated by
+ * shutdown, and the thread, when its call returns, finds ORPHAN, says
+ * RETURNED and sleeps for good without touching the runtime again. */
+enum { SYS_OUT, SYS_IN, SYS_ORPHAN, SYS_RETURNED };
+void corio__orphan_claim_all(void); /* syscall.c: corio_main, after the grace period */
 
 typedef struct corio__p {
   int id;
@@ -121,6 +133,7 @@ typedef struct corio__sched {
   _Atomic uint32_t nmfailed; /* how many M starts failed (tests look) */
   int mcount;
   _Atomic uint32_t nmlive; /* see newm in schedule.c */
+  _Atomic uint32_t norphans; /* Ms given up on in a system call (syscall.c) */
   /* Free Gs with default-size stacks, reused by spawn. */
   corio__lock_t gfree_lock;
   corio_g_t *gfree;

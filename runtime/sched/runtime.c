@@ -80,6 +80,40 @@ typedef struct {
   void *arg;
 } main_args_t;
 
+/* How long corio_main waits for a coroutine's system call to return once
+ * the runtime stops, and how long corio_shutdown waits for such a call
+ * before it reports CORIO_EBLOCKED (runtime.h). */
+#define ORPHAN_GRACE_NS (10 * 1000000LL)
+#define ORPHAN_SHUTDOWN_WAIT_NS (100 * 1000000LL)
+
+static bool is_orphan(corio__m_t *m) {
+  uint32_t st = atomic_load_explicit(&m->insyscall, memory_order_acquire);
+  return st == SYS_ORPHAN || st == SYS_RETURNED;
+}
+
+/* The coroutine an orphan M was running (its stack is still in use by the
+ * blocked call). */
+static bool g_of_orphan(corio_g_t *g) {
+  for (corio__m_t *m = corio__sched.allm; m; m = m->alllink)
+    if (is_orphan(m) && m->curg == g) return true;
+  return false;
+}
+
+/* Shutdown: wait a bounded time for orphans' calls to return; true if some
+ * are still blocked in the kernel. */
+static bool orphans_still_blocked(void) {
+  if (atomic_load(&corio__sched.norphans) == 0) return false;
+  int64_t end = corio__time_add(corio__nanotime(), ORPHAN_SHUTDOWN_WAIT_NS);
+  for (;;) {
+    bool blocked = false;
+    for (corio__m_t *m = corio__sched.allm; m; m = m->alllink)
+      if (atomic_load_explicit(&m->insyscall, memory_order_acquire) == SYS_ORPHAN) blocked = true;
+    if (!blocked || corio__nanotime() >= end) return blocked;
+    _Atomic uint32_t nap = 0;
+    corio__os_futex_wait(&nap, 0, 1000000); /* 1 ms */
+  }
+}
+
 /* Stop the runtime: every M leaves its loop at its next scheduling point. */
 void corio__begin_stop(void) {
   atomic_store_explicit(&corio__sched.stopping, true, memory_order_release);
@@ -123,11 +157,19 @@ int corio_main(corio_main_fn_t fn, void *arg, int *exit_status) {
 
   /* Every other M leaves its loop too: wait until none can still run, then
    * join them all. Wake-ups are repeated: an M may go idle or start polling
-   * after an earlier one. */
+   * after an earlier one. An M inside a system call that has not returned
+   * after the grace period is given up on (syscall.c): like a Go program's
+   * exit, main's return does not wait for a coroutine blocked in the
+   * kernel. */
   corio__sysmon_stop();
+  int64_t grace_end = corio__time_add(corio__nanotime(), ORPHAN_GRACE_NS);
   for (;;) {
     uint32_t live = atomic_load_explicit(&s->nmlive, memory_order_acquire);
-    if (live == 0) break;
+    if (live == atomic_load_explicit(&s->norphans, memory_order_acquire)) break;
+    if (corio__nanotime() >= grace_end) {
+      corio__orphan_claim_all();
+      if (live == atomic_load_explicit(&s->norphans, memory_order_acquire)) break;
+    }
     corio__wake_all_idle();
     corio__netpoll_break();
     corio__os_futex_wait((_Atomic uint32_t *)&s->nmlive, live, 1000000);
@@ -136,7 +178,7 @@ int corio_main(corio_main_fn_t fn, void *arg, int *exit_status) {
   corio__m_t *all = s->allm;
   corio__unlock(&s->lock);
   for (corio__m_t *m = all; m; m = m->alllink) {
-    if (m->thread) {
+    if (m->thread && !is_orphan(m)) {
       corio__os_thread_join(m->thread);
       m->thread = 0;
     }
@@ -155,11 +197,14 @@ int corio_shutdown(void) {
   if (st == RT_NONE) return CORIO_ENOTINIT;
   if (st == RT_RUNNING) return CORIO_EALREADY;
   if (corio__getm()) return CORIO_EALREADY;
+  bool blocked = orphans_still_blocked();
   /* Semaphore queues may still link waiters that live on abandoned stacks. */
   corio__sema_forget_all();
-  /* Abandoned coroutines: their stacks and G records go; nothing of theirs runs. */
+  /* Abandoned coroutines: their stacks and G records go; nothing of theirs
+   * runs. Those of orphan Ms stay: a blocked call still uses the stack. */
   for (size_t i = 0; i < s->nallg; i++) {
     corio_g_t *g = s->allg[i];
+    if (CORIO__UNLIKELY(g_of_orphan(g))) continue;
     corio__san_g_fini(g);
     corio__stack_free(&g->stack);
     corio__free(g);
@@ -170,14 +215,17 @@ int corio_shutdown(void) {
   corio__free(s->allp);
   for (corio__m_t *m = s->allm; m;) {
     corio__m_t *next = m->alllink;
-    corio__free(m);
+    if (!is_orphan(m)) corio__free(m); /* an orphan's thread still reads its M */
     m = next;
   }
-  corio__stack_fini();
+  /* Unguarded stacks are carved from shared mappings: with an orphan's stack
+   * among them, the mappings stay (leaked with it), the pool is forgotten. */
+  if (atomic_load(&s->norphans) == 0) corio__stack_fini();
+  else corio__stack_forget();
   corio__os_process_fini();
   memset(s, 0, sizeof *s);
   corio__alloc_set(NULL);
-  return 0;
+  return blocked ? CORIO_EBLOCKED : 0;
 }
 
 int corio_run(const corio_config_t *cfg, corio_main_fn_t fn, void *arg, int *exit_status) {

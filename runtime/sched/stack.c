@@ -129,6 +129,18 @@ void corio__stack_free(corio__stack_t *s) {
   s->lo = s->hi = s->map = NULL;
 }
 
+void corio__stack_forget(void) {
+  corio__lock(&pool_lock);
+  while (chunks) {
+    chunk_t *c = chunks;
+    chunks = c->next;
+    corio__free(c);
+  }
+  free_slots = NULL;
+  slot_size = 0;
+  corio__unlock(&pool_lock);
+}
+
 void corio__stack_fini(void) {
   corio__lock(&pool_lock);
   while (chunks) {

@@ -21,5 +21,8 @@ int corio__stack_alloc(corio__stack_t *s, size_t size, int policy);
 void corio__stack_free(corio__stack_t *s);
 /* Release every unguarded chunk (shutdown, after all stacks are freed). */
 void corio__stack_fini(void);
+/* As fini, but the mappings stay (a blocked system call of an abandoned
+ * coroutine still uses a stack in them); only the records go. */
+void corio__stack_forget(void);
 
 #endif

@@ -11,10 +11,34 @@ static void syscall_uncount(void) {
     atomic_fetch_sub_explicit(&corio__sched.nsyscall, 1, memory_order_seq_cst);
 }
 
+/* An M the runtime gave up on (insyscall ORPHAN) is back from its call: its
+ * coroutine was abandoned and the runtime may be gone or a new one running.
+ * Touch nothing but the M (left allocated for it) and sleep for good. */
+_Noreturn static void orphan_sleep(corio__m_t *m) {
+  atomic_store_explicit(&m->insyscall, SYS_RETURNED, memory_order_release);
+  for (;;) corio__os_futex_wait(&m->insyscall, SYS_RETURNED, -1);
+}
+
+/* corio_main, the runtime stopping and its grace period over: every M still
+ * in a system call is given up on (issue 12, item 8), so that corio_main
+ * returns although a coroutine is blocked in the kernel for good. */
+void corio__orphan_claim_all(void) {
+  corio__lock(&corio__sched.lock);
+  for (corio__m_t *m = corio__sched.allm; m; m = m->alllink) {
+    uint32_t in = SYS_IN;
+    if (!m->is_m0 && atomic_compare_exchange_strong_explicit(&m->insyscall, &in, SYS_ORPHAN,
+                                                             memory_order_acq_rel,
+                                                             memory_order_relaxed))
+      atomic_fetch_add_explicit(&corio__sched.norphans, 1, memory_order_acq_rel);
+  }
+  corio__unlock(&corio__sched.lock);
+}
+
 int corio_syscall_enter(void) {
   corio__m_t *m = corio__getm();
   if (!m || !m->curg) return CORIO_ENOTCORO;
   if (m->oldp) corio__throw("corio_syscall_enter: already in a system call");
+  atomic_store_explicit(&m->insyscall, SYS_IN, memory_order_relaxed);
   corio__sysmon_ensure(); /* a no-op once it runs: one load */
   corio__p_t *p = m->p;
   m->oldp = p;
@@ -38,6 +62,12 @@ int corio_syscall_enter(void) {
 int corio_syscall_exit(void) {
   corio__m_t *m = corio__getm();
   if (!m || !m->curg) return CORIO_ENOTCORO;
+  /* A CAS, not a store: corio_main may have given up on this call. */
+  uint32_t in = SYS_IN;
+  if (CORIO__UNLIKELY(!atomic_compare_exchange_strong_explicit(
+          &m->insyscall, &in, SYS_OUT, memory_order_acq_rel, memory_order_acquire)) &&
+      in == SYS_ORPHAN)
+    orphan_sleep(m);
   corio__p_t *p = m->oldp;
   if (!p) corio__throw("corio_syscall_exit without corio_syscall_enter");
   m->oldp = NULL;
