@@ -10,6 +10,7 @@
 #
 # Output: the table on the terminal, and in bench/results/ (or $CORIO_BENCH_OUT):
 #   results.csv  results.md  results.png  results.gp  raw.tsv     (native run)
+#   results-lang.{csv,md,png,gp}  raw-lang.tsv                     (the language rows)
 #   results-wine.{csv,md,png,gp}  raw-wine.tsv                     (with --wine)
 # Builds in build-bench/ (and build-bench-wine/). Installs the Debian packages it
 # lacks with apt-get (needs root or sudo) and says which.
@@ -34,7 +35,8 @@ command_line="scripts/bench.sh${quick:+ --quick}$([ $wine_run = 1 ] && echo ' --
 say() { printf '\n== %s\n' "$*"; }
 
 # ---- dependencies ----
-need=(cmake ninja-build gcc pkg-config libmimalloc-dev libuv1-dev golang-go gnuplot-nox wrk)
+# nodejs: the language rows (scripts/bench-lang.sh; python3 is the system's).
+need=(cmake ninja-build gcc pkg-config libmimalloc-dev libuv1-dev golang-go gnuplot-nox wrk nodejs)
 [ $wine_run = 1 ] && need+=(mingw-w64 wine wine64)
 missing=()
 if command -v dpkg-query >/dev/null; then
@@ -300,8 +302,16 @@ if [ $wine_run = 1 ]; then
   fi
 fi
 
+# ---- the language rows ----
+say "language rows: corio-lang vs corio's C, Node.js, Python asyncio, Go (scripts/bench-lang.sh)"
+if [ -x "$build/lang/corio-lang" ]; then
+  "$root/scripts/bench-lang.sh" "$build" "$out" $quick
+else
+  echo "skipped: corio-lang was not built"
+fi
+
 say "results"
-files=(results.csv results.md results.png)
+files=(results.csv results.md results.png results-lang.md results-lang.csv)
 [ $wine_run = 1 ] && files+=(results-wine.csv results-wine.md results-wine.png)
 for f in "${files[@]}"; do
   [ -f "$out/$f" ] && echo "  ${out#$root/}/$f"

@@ -23,7 +23,9 @@ stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=(native asan tsan mingw valgrind)
 
 # ---- dependencies ----
-need=(cmake ninja-build gcc g++ pkg-config python3 libcriterion-dev libmimalloc-dev libuv1-dev)
+# clang: the language's libFuzzer target (lang/, native stage); python3: the
+# documented-errors check.
+need=(cmake ninja-build gcc g++ pkg-config python3 libcriterion-dev libmimalloc-dev libuv1-dev clang)
 for s in "${stages[@]}"; do
   [ "$s" = mingw ] && need+=(mingw-w64 wine wine64)
   [ "$s" = valgrind ] && need+=(valgrind)
@@ -100,6 +102,8 @@ run_soak() {
 }
 
 # run_valgrind DIR: each program under memcheck; a leak or an error fails it.
+# The corio-lang scripts cover the interpreter's collector, channels, select
+# and sockets.
 # The suites chosen run in seconds under valgrind; the 100k-coroutine and
 # mapping-limit tests do not fit valgrind's own limits.
 run_valgrind() {
@@ -110,7 +114,12 @@ run_valgrind() {
               "tests/runtime_sched_test_sched --filter sched/shutdown*"
               "tests/runtime_sched_test_sched --filter sched/main_exit*"
               "tests/runtime_sched_test_chan -j1" "tests/runtime_sched_test_select -j1"
-              "tests/runtime_sched_test_sema -j1" "tests/runtime_sched_test_waitgroup -j1")
+              "tests/runtime_sched_test_sema -j1" "tests/runtime_sched_test_waitgroup -j1"
+              "lang/corio-lang $root/lang/examples/pipeline.lang"
+              "lang/corio-lang $root/lang/examples/sieve.lang"
+              "lang/corio-lang $root/tests/lang/gc_parked.lang"
+              "lang/corio-lang $root/tests/lang/select.lang"
+              "lang/corio-lang $root/tests/lang/net_tcp.lang")
   for r in "${runs[@]}"; do
     n=$((n + 1))
     # shellcheck disable=SC2086

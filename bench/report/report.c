@@ -50,6 +50,14 @@ static const struct scen_info {
     {"http_hello", "HTTP hello, wrk, 100 connections (1 P)", "HTTP hello", KIND_THROUGHPUT, NULL, 0, NULL},
     {"mem_chan", "memory per coroutine parked on a channel", "parked on channel", KIND_MEMORY, NULL, 4608, "<= 4.5 KiB"},
     {"mem_io", "memory per coroutine parked on I/O", "parked on I/O", KIND_MEMORY, NULL, 4608, "<= 4.5 KiB"},
+    /* The language rows (scripts/bench-lang.sh, subject "lang"): corio-lang's
+     * programs against corio's C figures, Node.js, Python asyncio and Go. */
+    {"lang_pipe_rt", "language: pipe round trip (1 P)", "lang pipe", KIND_LATENCY, "corio", 1.3, "<= 1.3x corio's C"},
+    {"lang_tcp_rt", "language: TCP loopback round trip (1 P)", "lang TCP", KIND_LATENCY, "corio", 1.3, "<= 1.3x corio's C"},
+    {"lang_chan_rt", "language: channel round trip (1 P)", "lang channel", KIND_LATENCY, NULL, 0, NULL},
+    {"lang_sleep_1ms", "language: 1 ms sleep overshoot", "lang sleep 1 ms", KIND_LATENCY, NULL, 0, NULL},
+    {"lang_sieve", "language: prime sieve to the 2,000th prime", "lang sieve", KIND_LATENCY, NULL, 0, NULL},
+    {"lang_http", "language: HTTP hello under wrk (50 connections)", "lang HTTP", KIND_THROUGHPUT, "node", 1.0, "ahead of Node's http"},
 };
 #define NKNOWN (sizeof known / sizeof known[0])
 
