@@ -57,6 +57,19 @@ ptrdiff_t corio_conn_write(corio_conn_t *c, const void *buf, size_t len) {
   return corio__fd_write(&c->pfd, buf, len);
 }
 
+ptrdiff_t corio_conn_write_ex(corio_conn_t *c, const void *buf, size_t len, size_t *written) {
+  if (written) *written = 0;
+  if (!c || !written || (!buf && len > 0)) return CORIO_EINVAL;
+  if (c->sotype == CORIO__SOCK_DGRAM) {
+    /* A datagram goes out whole or not at all. */
+    ptrdiff_t n = corio__sock_sendto(&c->pfd, buf, len, NULL);
+    if (n < 0) return n;
+    *written = (size_t)n;
+    return 0;
+  }
+  return corio__fd_write_ex(&c->pfd, buf, len, written);
+}
+
 int corio_conn_close(corio_conn_t *c) {
   if (!c) return CORIO_EINVAL;
   corio__net_unlink_once(&c->unlinked, c->unlink_on_close, c->laddr.path);

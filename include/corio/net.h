@@ -190,6 +190,18 @@ CORIO_API ptrdiff_t corio_conn_read(corio_conn_t *c, void *buf, size_t len);
  * datagram socket). */
 CORIO_API ptrdiff_t corio_conn_write(corio_conn_t *c, const void *buf, size_t len);
 
+/* corio_conn_write reporting both results, as Go's Write does (and as
+ * corio_fd_write_ex): returns 0 when all len bytes went out (one datagram of
+ * len bytes), otherwise the error that stopped the write, whether or not some
+ * bytes went out first (a write deadline that passed after part of a stream
+ * write gives CORIO_ETIMEOUT with the part's count); *written receives the
+ * count written in every case (0 when len is 0, and 0 for a datagram that
+ * was not sent). Errors: those of corio_conn_write, plus CORIO_ESHORTWRITE
+ * (the OS accepted no bytes and reported no error), and CORIO_EINVAL (c or
+ * written NULL, buf NULL with len > 0; *written is then 0 when written is
+ * not NULL). */
+CORIO_API ptrdiff_t corio_conn_write_ex(corio_conn_t *c, const void *buf, size_t len, size_t *written);
+
 /* Close: parked reads and writes return CORIO_ENETCLOSING. 0 or the OS's
  * close error. Errors: CORIO_ENETCLOSING when already closed. */
 CORIO_API int corio_conn_close(corio_conn_t *c);

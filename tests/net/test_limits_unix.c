@@ -1,5 +1,5 @@
-/* Exhausted descriptors (POSIX: RLIMIT_NOFILE): accept and dial fail with
- * EMFILE, nothing is lost, and both work again once descriptors are back. */
+/* Exhausted descriptors (POSIX: RLIMIT_NOFILE): listen, accept and dial fail
+ * with EMFILE, nothing is lost, and both work again once descriptors are back. */
 #include <errno.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -48,3 +48,21 @@ static int emfile_main(void *arg) {
 }
 
 Test(limits, emfile_on_accept_and_dial_loses_nothing) { run_program(1, emfile_main, NULL); }
+
+static int emfile_listen_main(void *arg) {
+  struct rlimit saved;
+  getrlimit(RLIMIT_NOFILE, &saved);
+  set_soft_limit((rlim_t)next_fd());
+  corio_listener_t *l = NULL;
+  int rc = corio_net_listen("tcp4", "127.0.0.1:0", &l);
+  setrlimit(RLIMIT_NOFILE, &saved);
+  CHECK_EQ(corio_net_errno(rc), EMFILE);
+  CHECK(l == NULL);
+  /* With descriptors back, the same listen works. */
+  char addr[CORIO_NET_ADDRSTRLEN];
+  l = listen_local(addr, sizeof addr);
+  corio_listener_free(l);
+  return 0;
+}
+
+Test(limits, emfile_on_listen) { run_program(1, emfile_listen_main, NULL); }
